@@ -1,0 +1,202 @@
+// Package breaker stops calling a vendor that is known to be unhealthy, with
+// github.com/sony/gobreaker/v2. It counts only what says the vendor is unhealthy:
+// transient outcomes (5xx, "system error") and unknown ones (timeouts, dropped
+// connections). A rate-limited answer means the vendor is healthy and busy; a
+// cancelled caller or a validation error says nothing about the vendor; neither
+// is counted (gobreaker's IsExcluded and IsSuccessful).
+package breaker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/authwire/authwire/internal/reqbody"
+	"github.com/authwire/authwire/outcome"
+)
+
+// ErrOpen is matched by the error of a request refused because the breaker is open
+// (or half-open and already probing).
+var ErrOpen = errors.New("breaker: circuit open")
+
+// OpenError is returned when a breaker refuses a request; the request was not sent.
+type OpenError struct {
+	Name  string // the breaker's key
+	State gobreaker.State
+}
+
+// Error implements error.
+func (e *OpenError) Error() string {
+	return fmt.Sprintf("breaker: %s is %s: request not sent", e.Name, e.State)
+}
+
+// Is matches [ErrOpen].
+func (e *OpenError) Is(target error) bool { return target == ErrOpen }
+
+// OutcomeKind implements outcome.Kinded: an open breaker is transient, and the
+// request was never sent.
+func (e *OpenError) OutcomeKind() outcome.Kind { return outcome.Transient }
+
+// Config configures the breakers of a [Set].
+type Config struct {
+	// ConsecutiveFailures opens a breaker; zero means 5.
+	ConsecutiveFailures uint32
+	// Timeout is how long a breaker stays open before half-opening; zero means 30 s.
+	Timeout time.Duration
+	// MaxRequests is how many probes a half-open breaker lets through; zero means 1.
+	MaxRequests uint32
+	// Interval clears the counts of a closed breaker periodically; zero never does.
+	Interval time.Duration
+	// OnStateChange, if set, is called on every state change (for logs, metrics).
+	OnStateChange func(name string, from, to gobreaker.State)
+	// Store, if set, shares breaker state between processes
+	// (gobreaker.NewDistributedCircuitBreaker); package redisstore provides one.
+	Store gobreaker.SharedDataStore
+}
+
+// executor is what gobreaker's local and distributed breakers have in common.
+type executor interface {
+	Execute(func() (*http.Response, error)) (*http.Response, error)
+}
+
+// Set holds one breaker per key, created on first use.
+type Set struct {
+	cfg Config
+	mu  sync.Mutex
+	m   map[string]executor
+}
+
+// NewSet returns a set of breakers configured by cfg.
+func NewSet(cfg Config) *Set {
+	if cfg.ConsecutiveFailures == 0 {
+		cfg.ConsecutiveFailures = 5
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxRequests == 0 {
+		cfg.MaxRequests = 1
+	}
+	return &Set{cfg: cfg, m: make(map[string]executor)}
+}
+
+func (s *Set) get(key string) executor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.m[key]; e != nil {
+		return e
+	}
+	n := s.cfg.ConsecutiveFailures
+	st := gobreaker.Settings{
+		Name:          key,
+		MaxRequests:   s.cfg.MaxRequests,
+		Interval:      s.cfg.Interval,
+		Timeout:       s.cfg.Timeout,
+		ReadyToTrip:   func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= n },
+		OnStateChange: s.cfg.OnStateChange,
+		IsSuccessful:  func(err error) bool { return err == nil || !errors.As(err, new(*counted)) },
+		IsExcluded:    func(err error) bool { return errors.As(err, new(*excluded)) },
+	}
+	var e executor = gobreaker.NewCircuitBreaker[*http.Response](st)
+	if s.cfg.Store != nil {
+		if d, err := gobreaker.NewDistributedCircuitBreaker[*http.Response](s.cfg.Store, st); err == nil {
+			e = d
+		}
+	}
+	s.m[key] = e
+	return e
+}
+
+// State returns the state of the breaker for key (closed if it was never used).
+func (s *Set) State(key string) gobreaker.State {
+	switch e := s.get(key).(type) {
+	case *gobreaker.CircuitBreaker[*http.Response]:
+		return e.State()
+	case *gobreaker.DistributedCircuitBreaker[*http.Response]:
+		st, _ := e.State()
+		return st
+	}
+	return gobreaker.StateClosed
+}
+
+// counted marks an exchange the breaker counts as a failure; excluded one it
+// ignores. Both carry the real response or error through gobreaker's Execute.
+type counted struct{ err error }
+type excluded struct{ err error }
+
+func (c *counted) Error() string  { return "counted failure" }
+func (c *excluded) Error() string { return "excluded" }
+
+// Transport is an http.RoundTripper guarded by one breaker per key.
+type Transport struct {
+	// Set holds the breakers. Required.
+	Set *Set
+	// Key names the breaker a request goes through; nil means its host.
+	Key func(*http.Request) string
+	// Classifier decides what a response means; nil classifies by status only.
+	Classifier outcome.Classifier
+	// Base sends the request; nil means http.DefaultTransport.
+	Base http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	key := req.URL.Host
+	if t.Key != nil {
+		key = t.Key(req)
+	}
+	rt := t.Base
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	sent := false
+	resp, err := t.Set.get(key).Execute(func() (*http.Response, error) {
+		sent = true
+		resp, err := rt.RoundTrip(req)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && req.Context().Err() != nil {
+				return nil, &excluded{err}
+			}
+			switch k, ok := outcome.KindOf(err); {
+			case ok && k != outcome.Transient && k != outcome.Unknown:
+				return nil, &excluded{err} // an inner layer's typed verdict, not vendor health
+			}
+			return nil, &counted{err}
+		}
+		switch outcome.Read(resp, t.Classifier).Kind {
+		case outcome.Transient, outcome.Unknown:
+			return resp, &counted{}
+		case outcome.RateLimited:
+			return resp, &excluded{}
+		}
+		return resp, nil
+	})
+	var c *counted
+	var x *excluded
+	switch {
+	case err == nil:
+		return resp, nil
+	case errors.As(err, &c):
+		if c.err != nil {
+			return nil, c.err
+		}
+		return resp, nil
+	case errors.As(err, &x):
+		if x.err != nil {
+			return nil, x.err
+		}
+		return resp, nil
+	case !sent && (errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests)):
+		reqbody.Close(req)
+		return nil, &OpenError{Name: key, State: t.Set.State(key)}
+	}
+	if !sent {
+		reqbody.Close(req)
+	}
+	return nil, err
+}

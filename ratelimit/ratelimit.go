@@ -1,0 +1,223 @@
+// Package ratelimit paces requests per key (vendor + credential + endpoint group)
+// with golang.org/x/time/rate, and slows itself down when the vendor says "too
+// frequent" — NXCloud 2206 and IceKredit 10000429 inside HTTP 200 bodies, VertexPlay
+// 77, HTTP 429 — the way aws-sdk-go-v2's adaptive retry mode does: cut the rate
+// multiplicatively, pause for Retry-After, recover additively on success.
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/internal/reqbody"
+	"github.com/authwire/authwire/outcome"
+)
+
+// Limiter paces requests per key. [Adaptive] is the in-process implementation;
+// package redisstore shares one budget between replicas.
+type Limiter interface {
+	// Wait blocks until a request for key may be sent or ctx is done. It fails at
+	// once with an error matching [ErrDeadline] when ctx's deadline comes before the
+	// wait would end.
+	Wait(ctx context.Context, key string) error
+	// Observe feeds the outcome of a request back, so the limiter can adapt.
+	Observe(key string, r outcome.Result)
+}
+
+// ErrDeadline is matched by the error of a wait that would outlast the context's
+// deadline: the limiter fails fast instead of sleeping into a certain timeout.
+var ErrDeadline = errors.New("ratelimit: wait exceeds the context deadline")
+
+// WaitError is returned by Wait when it cannot wait long enough.
+type WaitError struct {
+	Key  string
+	Wait time.Duration // how long the request would have had to wait
+}
+
+// Error implements error.
+func (e *WaitError) Error() string {
+	return fmt.Sprintf("ratelimit: %s: a %v wait exceeds the context deadline", e.Key, e.Wait.Round(time.Millisecond))
+}
+
+// OutcomeKind implements outcome.Kinded: the request was held back, not sent.
+func (e *WaitError) OutcomeKind() outcome.Kind { return outcome.RateLimited }
+
+// Is matches [ErrDeadline].
+func (e *WaitError) Is(target error) bool { return target == ErrDeadline }
+
+// Config sets an [Adaptive] limiter's budget and how it adapts.
+type Config struct {
+	// Rate is the steady budget in requests per second per key (the ceiling the
+	// limiter recovers to). Zero means 10.
+	Rate float64
+	// Burst is the bucket size; zero means 1 (strict pacing).
+	Burst int
+	// MinRate is the floor of multiplicative decrease; zero means Rate/20.
+	MinRate float64
+	// Decrease multiplies the rate on each rate-limited outcome; zero means 0.5.
+	Decrease float64
+	// Increase is added to the rate (requests/s) per success, up to Rate; zero
+	// means Rate/20.
+	Increase float64
+	// Pause is how long the key stops after a rate-limited outcome without a delay
+	// hint; zero means 1 s.
+	Pause time.Duration
+	// Clock is the time source; nil means the wall clock.
+	Clock clock.Clock
+}
+
+// Adaptive is a [Limiter] with one x/time/rate bucket per key that adapts to the
+// vendor's rate-limit answers. The zero value is not usable; call [NewAdaptive].
+type Adaptive struct {
+	cfg  Config
+	mu   sync.Mutex
+	keys map[string]*bucket
+}
+
+type bucket struct {
+	lim   *rate.Limiter
+	mu    sync.Mutex
+	rate  float64
+	until time.Time // paused until
+}
+
+// NewAdaptive returns an adaptive limiter.
+func NewAdaptive(cfg Config) *Adaptive {
+	if cfg.Rate <= 0 {
+		cfg.Rate = 10
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = 1
+	}
+	if cfg.MinRate <= 0 {
+		cfg.MinRate = cfg.Rate / 20
+	}
+	if cfg.Decrease <= 0 || cfg.Decrease >= 1 {
+		cfg.Decrease = 0.5
+	}
+	if cfg.Increase <= 0 {
+		cfg.Increase = cfg.Rate / 20
+	}
+	if cfg.Pause <= 0 {
+		cfg.Pause = time.Second
+	}
+	cfg.Clock = clock.OrReal(cfg.Clock)
+	return &Adaptive{cfg: cfg, keys: make(map[string]*bucket)}
+}
+
+func (a *Adaptive) bucket(key string) *bucket {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	b := a.keys[key]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(rate.Limit(a.cfg.Rate), a.cfg.Burst), rate: a.cfg.Rate}
+		a.keys[key] = b
+	}
+	return b
+}
+
+// Rate returns the current rate of key in requests per second.
+func (a *Adaptive) Rate(key string) float64 {
+	b := a.bucket(key)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rate
+}
+
+// Wait implements [Limiter].
+func (a *Adaptive) Wait(ctx context.Context, key string) error {
+	b := a.bucket(key)
+	now := a.cfg.Clock.Now()
+	b.mu.Lock()
+	pause := b.until.Sub(now)
+	b.mu.Unlock()
+	r := b.lim.ReserveN(now, 1)
+	if !r.OK() {
+		return fmt.Errorf("ratelimit: %s: burst too small", key)
+	}
+	wait := max(r.DelayFrom(now), pause)
+	if wait <= 0 {
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok && dl.Sub(now) < wait {
+		r.CancelAt(now)
+		return &WaitError{Key: key, Wait: wait}
+	}
+	if err := a.cfg.Clock.Sleep(ctx, wait); err != nil {
+		r.CancelAt(a.cfg.Clock.Now())
+		return err
+	}
+	return nil
+}
+
+// Observe implements [Limiter]: a rate-limited outcome halves the rate (down to
+// MinRate) and pauses the key for the delay hint; a success adds Increase back.
+func (a *Adaptive) Observe(key string, res outcome.Result) {
+	switch res.Kind {
+	case outcome.RateLimited, outcome.Success:
+	default:
+		return
+	}
+	b := a.bucket(key)
+	now := a.cfg.Clock.Now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	old := b.rate
+	if res.Kind == outcome.RateLimited {
+		b.rate = max(a.cfg.MinRate, b.rate*a.cfg.Decrease)
+		pause := res.After
+		if pause <= 0 {
+			pause = a.cfg.Pause
+		}
+		if u := now.Add(pause); u.After(b.until) {
+			b.until = u
+		}
+	} else {
+		b.rate = min(a.cfg.Rate, b.rate+a.cfg.Increase)
+	}
+	if b.rate != old {
+		b.lim.SetLimitAt(now, rate.Limit(b.rate))
+	}
+}
+
+// Transport is an http.RoundTripper that waits for the Limiter before each request
+// and reports each outcome back to it.
+type Transport struct {
+	// Limiter paces the requests. Required.
+	Limiter Limiter
+	// Key names the budget a request draws from; nil means the request's host.
+	Key func(*http.Request) string
+	// Classifier decides what a response means; nil classifies by status only.
+	Classifier outcome.Classifier
+	// Base sends the request; nil means http.DefaultTransport.
+	Base http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	key := req.URL.Host
+	if t.Key != nil {
+		key = t.Key(req)
+	}
+	if err := t.Limiter.Wait(req.Context(), key); err != nil {
+		reqbody.Close(req)
+		return nil, err
+	}
+	rt := t.Base
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	t.Limiter.Observe(key, outcome.Read(resp, t.Classifier))
+	return resp, nil
+}

@@ -1,0 +1,167 @@
+package roundtripper
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"golang.org/x/oauth2"
+
+	"github.com/authwire/authwire/internal/reqbody"
+	"github.com/authwire/authwire/outcome"
+)
+
+// TokenSource is what [Token] needs from a token cache; *tokensource.Source
+// implements it.
+type TokenSource interface {
+	TokenContext(ctx context.Context) (*oauth2.Token, error)
+	// Invalidate discards the token if it is still the cached one.
+	Invalidate(rejected *oauth2.Token)
+}
+
+// toucher is implemented by sources with sliding expiry (tokensource.Source).
+type toucher interface{ Touch(*oauth2.Token) }
+
+// Token is an http.RoundTripper that puts a token on every request to its Hosts
+// and, when the vendor rejects it (the Classifier says TokenRejected: HTTP 401 or a
+// vendor code in the body), invalidates that token, gets a new one and re-sends the
+// request once. It never loops: a second rejection is returned to the caller.
+// After each success it calls Touch on sources that have it (sliding expiry).
+type Token struct {
+	// Source supplies tokens. Required.
+	Source TokenSource
+	// Header is the header to set; default "Authorization". It is written with
+	// exactly this spelling (IceKredit wants "token_id", which Header.Set would
+	// canonicalise to "Token_id").
+	Header string
+	// Format renders the header value; default "<type> <access token>", i.e.
+	// "Bearer x" for a token without a type.
+	Format func(*oauth2.Token) string
+	// Hosts are the origins the token is for. Required.
+	Hosts Hosts
+	// Classifier decides what a response means; nil classifies by status only.
+	Classifier outcome.Classifier
+	// Base sends the request; nil means http.DefaultTransport.
+	Base http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Token) RoundTrip(req *http.Request) (*http.Response, error) {
+	if len(t.Hosts) == 0 {
+		reqbody.Close(req)
+		return nil, ErrNoHosts
+	}
+	if !t.Hosts.Allows(req.URL) {
+		return base(t.Base).RoundTrip(req)
+	}
+	ctx := req.Context()
+	tok, err := t.Source.TokenContext(ctx)
+	if err != nil {
+		reqbody.Close(req)
+		return nil, &TokenError{Err: err}
+	}
+	// Own a copy whose body can be sent twice.
+	r := req.Clone(ctx)
+	if err := reqbody.Buffer(r); err != nil {
+		return nil, err
+	}
+	resp, err := t.send(r, tok)
+	if err != nil {
+		return nil, err
+	}
+	res := outcome.Read(resp, t.Classifier)
+	switch res.Kind {
+	case outcome.Success:
+		t.touch(tok)
+	case outcome.TokenRejected:
+		discard(resp)
+		t.Source.Invalidate(tok)
+		if tok, err = t.Source.TokenContext(ctx); err != nil {
+			return nil, &TokenError{Err: err, Rejected: true}
+		}
+		if resp, err = t.send(r, tok); err != nil {
+			return nil, err
+		}
+		if outcome.Read(resp, t.Classifier).Kind == outcome.Success {
+			t.touch(tok)
+		}
+	}
+	return resp, nil
+}
+
+// send sends a fresh copy of r carrying tok.
+func (t *Token) send(r *http.Request, tok *oauth2.Token) (*http.Response, error) {
+	c := r.Clone(r.Context())
+	if r.GetBody != nil {
+		body, err := r.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		c.Body = body
+	}
+	name := t.Header
+	if name == "" {
+		name = "Authorization"
+	}
+	var v string
+	if t.Format != nil {
+		v = t.Format(tok)
+	} else {
+		v = tok.Type() + " " + tok.AccessToken
+	}
+	c.Header[name] = []string{v}
+	return base(t.Base).RoundTrip(c)
+}
+
+func (t *Token) touch(tok *oauth2.Token) {
+	if s, ok := t.Source.(toucher); ok {
+		s.Touch(tok)
+	}
+}
+
+// RawToken formats a token as its bare value, for vendor headers such as
+// IceKredit's "token_id: <token>".
+func RawToken(tok *oauth2.Token) string { return tok.AccessToken }
+
+func base(rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		return http.DefaultTransport
+	}
+	return rt
+}
+
+// discard drains a little of a response we are not returning, so the connection
+// can be reused, and closes it.
+func discard(resp *http.Response) {
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// TokenError reports that no token could be had; the request was not sent. It
+// unwraps to the token source's error (a provider's typed login error).
+type TokenError struct {
+	Err error
+	// Rejected is set when the vendor had just rejected the previous token.
+	Rejected bool
+}
+
+// Error implements error.
+func (e *TokenError) Error() string {
+	if e.Rejected {
+		return "roundtripper: token rejected, and getting a new one failed: " + e.Err.Error()
+	}
+	return "roundtripper: get token: " + e.Err.Error()
+}
+
+// Unwrap returns the token source's error.
+func (e *TokenError) Unwrap() error { return e.Err }
+
+// OutcomeKind implements outcome.Kinded: the login's own kind when it has one,
+// transient otherwise. Either way nothing was sent, and the token source has its own
+// backoff, so the retry layer does not retry it.
+func (e *TokenError) OutcomeKind() outcome.Kind {
+	if k, ok := outcome.KindOf(e.Err); ok {
+		return k
+	}
+	return outcome.Transient
+}

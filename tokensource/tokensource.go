@@ -1,0 +1,334 @@
+package tokensource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/authwire/authwire/outcome"
+)
+
+// Fetcher obtains a new token from upstream: the vendor's login call.
+type Fetcher interface {
+	Fetch(ctx context.Context) (*oauth2.Token, error)
+}
+
+// FetcherFunc adapts a function to [Fetcher].
+type FetcherFunc func(ctx context.Context) (*oauth2.Token, error)
+
+// Fetch calls f(ctx).
+func (f FetcherFunc) Fetch(ctx context.Context) (*oauth2.Token, error) { return f(ctx) }
+
+// FromOAuth2 adapts an oauth2.TokenSource (which takes no context) to [Fetcher].
+func FromOAuth2(ts oauth2.TokenSource) Fetcher {
+	return FetcherFunc(func(context.Context) (*oauth2.Token, error) { return ts.Token() })
+}
+
+// ErrClosed is returned by a [Source] that must fetch after [Source.Close].
+var ErrClosed = errors.New("tokensource: closed")
+
+// Source is a concurrency-safe, self-refreshing token cache. It implements
+// oauth2.TokenSource. Create it with [New]; call [Source.Close] when done.
+type Source struct {
+	fetcher Fetcher
+	cfg     config
+
+	cur   atomic.Pointer[entry]
+	group singleflight.Group
+
+	refreshing atomic.Bool  // a background refresh is running
+	nextTry    atomic.Int64 // unix ns before which no background refresh starts (backoff)
+	failures   atomic.Int32 // consecutive refresh failures
+	held       atomic.Pointer[heldError]
+
+	ctx    context.Context // cancelled by Close: stops in-flight fetches
+	cancel context.CancelFunc
+	mu     sync.Mutex // guards closed and wg.Add, so no Add races Close's Wait
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// entry is one published token. Entries are immutable: a change (refresh, Touch)
+// publishes a new one, which is what lets readers go without a lock.
+type entry struct {
+	tok       *oauth2.Token
+	expiry    int64 // unix ns after which the token is not used; 0 = never
+	refreshAt int64 // unix ns from which a background refresh starts; 0 = never
+}
+
+type heldError struct {
+	err   error
+	until int64
+}
+
+const fetchKey = "fetch"
+
+// New returns a Source that fetches through f. See the With* options for the
+// defaults.
+func New(f Fetcher, opts ...Option) *Source {
+	s := &Source{fetcher: f, cfg: defaults()}
+	for _, o := range opts {
+		o(&s.cfg)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// Token returns a valid token; it implements oauth2.TokenSource.
+func (s *Source) Token() (*oauth2.Token, error) {
+	return s.TokenContext(context.Background())
+}
+
+// TokenContext returns a valid token. A cache hit costs one atomic load. On a miss
+// it waits for the one shared fetch until ctx is done; leaving early does not cancel
+// the fetch for the others. The returned token is shared: do not modify it.
+func (s *Source) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	if e := s.cur.Load(); e != nil {
+		now := s.cfg.clock.Now().UnixNano()
+		if e.expiry == 0 || now < e.expiry {
+			if e.refreshAt != 0 && now >= e.refreshAt {
+				s.refreshInBackground(now)
+			}
+			return e.tok, nil
+		}
+	}
+	return s.slow(ctx)
+}
+
+func (s *Source) slow(ctx context.Context) (*oauth2.Token, error) {
+	if h := s.held.Load(); h != nil && s.cfg.clock.Now().UnixNano() < h.until {
+		return nil, h.err
+	}
+	// The leader's values (trace spans, an oauth2.HTTPClient) reach the fetch, its
+	// cancellation does not: the fetch belongs to every waiter. Close cancels it.
+	fctx := context.WithoutCancel(ctx)
+	ch := s.group.DoChan(fetchKey, func() (any, error) { return s.fetch(fctx) })
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*entry).tok, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// refreshInBackground starts one refresh while the current token stays in use.
+func (s *Source) refreshInBackground(now int64) {
+	if now < s.nextTry.Load() || !s.refreshing.CompareAndSwap(false, true) {
+		return
+	}
+	if !s.track() {
+		s.refreshing.Store(false)
+		return
+	}
+	go func() {
+		defer s.wg.Done()
+		// Do joins a fetch already in flight (a caller's on a miss) rather than
+		// starting a second one; either way the flag is cleared when it ends.
+		defer s.refreshing.Store(false)
+		s.group.Do(fetchKey, func() (any, error) { return s.fetch(context.Background()) })
+	}()
+}
+
+// fetch runs under single flight: one at a time per Source.
+func (s *Source) fetch(parent context.Context) (*entry, error) {
+	if !s.track() {
+		return nil, ErrClosed
+	}
+	defer s.wg.Done()
+	ctx, cancel := context.WithTimeout(parent, s.cfg.fetchTimeout)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+
+	stale := s.cur.Load()
+	if st := s.cfg.store; st != nil {
+		if e := s.loadShared(ctx, stale); e != nil {
+			return e, nil
+		}
+		if l, ok := st.(Locker); ok {
+			unlock, err := l.Lock(ctx, s.cfg.key)
+			if err == nil {
+				defer unlock()
+				// Another replica may have logged in while we waited for the lock.
+				if e := s.loadShared(ctx, stale); e != nil {
+					return e, nil
+				}
+			}
+			// A lock that cannot be had (the store is down) must not stop the login:
+			// degrade to one login per process.
+		}
+	}
+
+	tok, err := s.fetcher.Fetch(ctx)
+	now := s.cfg.clock.Now()
+	if err == nil && tok == nil {
+		err = errors.New("tokensource: fetcher returned no token and no error")
+	}
+	if err != nil {
+		n := s.failures.Add(1)
+		s.nextTry.Store(now.Add(backoff(s.cfg.backoffMin, s.cfg.backoffMax, int(n))).UnixNano())
+		if outcome.IsPermanent(err) {
+			s.held.Store(&heldError{err: err, until: now.Add(s.cfg.holdPermanent).UnixNano()})
+		}
+		return nil, fmt.Errorf("tokensource: fetch: %w", err)
+	}
+	s.failures.Store(0)
+	s.nextTry.Store(0)
+	s.held.Store(nil)
+	e := s.newEntry(tok, now)
+	s.cur.Store(e)
+	if st := s.cfg.store; st != nil {
+		_ = st.Save(ctx, s.cfg.key, e.tok) // best effort: the local cache still works
+	}
+	return e, nil
+}
+
+// loadShared returns a usable token from the store, publishing it locally, or nil.
+// A token equal to the stale local one is not usable: it is what we are replacing.
+func (s *Source) loadShared(ctx context.Context, stale *entry) *entry {
+	tok, err := s.cfg.store.Load(ctx, s.cfg.key)
+	if err != nil || tok == nil {
+		return nil
+	}
+	if stale != nil && stale.tok.AccessToken == tok.AccessToken {
+		return nil
+	}
+	now := s.cfg.clock.Now()
+	e := &entry{tok: tok}
+	if !tok.Expiry.IsZero() {
+		e.expiry = tok.Expiry.Add(-s.cfg.skew).UnixNano()
+		if now.UnixNano() >= e.expiry-int64(s.cfg.window) {
+			return nil // about to expire: refresh instead
+		}
+	}
+	e.refreshAt = s.refreshAt(now.UnixNano(), e.expiry)
+	s.cur.Store(e)
+	return e
+}
+
+func (s *Source) newEntry(tok *oauth2.Token, now time.Time) *entry {
+	if s.cfg.sliding > 0 {
+		exp := now.Add(s.cfg.sliding)
+		if tok.Expiry.IsZero() || exp.Before(tok.Expiry) {
+			tok = withExpiry(tok, exp)
+		}
+	} else if tok.Expiry.IsZero() && tok.ExpiresIn > 0 {
+		tok = withExpiry(tok, now.Add(time.Duration(tok.ExpiresIn)*time.Second))
+	}
+	e := &entry{tok: tok}
+	if !tok.Expiry.IsZero() {
+		e.expiry = tok.Expiry.Add(-s.cfg.skew).UnixNano()
+	}
+	e.refreshAt = s.refreshAt(now.UnixNano(), e.expiry)
+	return e
+}
+
+// refreshAt places the start of background refresh window before expiry, minus a
+// random jitter so replicas that fetched together do not refresh together; for
+// tokens shorter than the window it falls back to the middle of their life.
+func (s *Source) refreshAt(now, expiry int64) int64 {
+	if expiry == 0 || s.cfg.window <= 0 {
+		return 0
+	}
+	at := expiry - int64(s.cfg.window)
+	if s.cfg.jitter > 0 {
+		at -= rand.Int64N(int64(s.cfg.jitter))
+	}
+	if mid := now + (expiry-now)/2; at < mid {
+		at = mid
+	}
+	return at
+}
+
+func withExpiry(tok *oauth2.Token, exp time.Time) *oauth2.Token {
+	t := *tok // keeps Extra
+	t.Expiry = exp
+	return &t
+}
+
+// Invalidate discards the cached token if it is still rejected — the token a vendor
+// refused. A rejected token that is no longer cached (a newer one replaced it) is
+// ignored, so many requests that saw the same rejection cause one re-fetch, on the
+// next TokenContext.
+func (s *Source) Invalidate(rejected *oauth2.Token) {
+	if rejected == nil {
+		return
+	}
+	e := s.cur.Load()
+	if e == nil || e.tok.AccessToken != rejected.AccessToken {
+		return
+	}
+	if s.cur.CompareAndSwap(e, nil) && s.cfg.store != nil {
+		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.fetchTimeout)
+		defer cancel()
+		_ = s.cfg.store.Delete(ctx, s.cfg.key, rejected)
+	}
+}
+
+// Touch records a successful use of tok. With [WithSlidingExpiry] it moves the
+// token's expiry to now + the sliding lifetime; otherwise it does nothing. To keep
+// the hot path cheap a Touch republishes at most once per [WithTouchGranularity].
+func (s *Source) Touch(tok *oauth2.Token) {
+	if s.cfg.sliding <= 0 || tok == nil {
+		return
+	}
+	e := s.cur.Load()
+	if e == nil || e.tok.AccessToken != tok.AccessToken {
+		return
+	}
+	now := s.cfg.clock.Now()
+	exp := now.Add(s.cfg.sliding)
+	if exp.Add(-s.cfg.skew).UnixNano()-e.expiry < int64(s.cfg.touchEvery) {
+		return
+	}
+	ne := &entry{tok: withExpiry(e.tok, exp), expiry: exp.Add(-s.cfg.skew).UnixNano()}
+	ne.refreshAt = s.refreshAt(now.UnixNano(), ne.expiry)
+	if s.cur.CompareAndSwap(e, ne) && s.cfg.store != nil && s.track() {
+		go func() {
+			defer s.wg.Done()
+			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.fetchTimeout)
+			defer cancel()
+			_ = s.cfg.store.Save(ctx, s.cfg.key, ne.tok)
+		}()
+	}
+}
+
+// Close cancels any in-flight fetch and waits for background work to end. Cached
+// tokens are still served after Close; a fetch returns [ErrClosed].
+func (s *Source) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return nil
+}
+
+// track registers one background goroutine, or reports false after Close.
+func (s *Source) track() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+func backoff(lo, hi time.Duration, n int) time.Duration {
+	d := lo
+	for i := 1; i < n && d < hi; i++ {
+		d *= 2
+	}
+	return min(d, hi)
+}
