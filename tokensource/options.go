@@ -19,6 +19,7 @@ type config struct {
 	holdPermanent time.Duration
 	store         Store
 	key           string
+	observe       func(Event)
 }
 
 func defaults() config {
@@ -80,3 +81,7 @@ func WithPermanentErrorHold(d time.Duration) Option { return func(o *config) { o
 func WithStore(s Store, key string) Option {
 	return func(o *config) { o.store, o.key = s, key }
 }
+
+// WithObserver calls fn after every fetch, successful or not, once the Source's
+// state reflects it. fn runs on the fetching goroutine: keep it fast.
+func WithObserver(fn func(Event)) Option { return func(o *config) { o.observe = fn } }

@@ -109,7 +109,7 @@ func (s *Source) slow(ctx context.Context) (*oauth2.Token, error) {
 	// The leader's values (trace spans, an oauth2.HTTPClient) reach the fetch, its
 	// cancellation does not: the fetch belongs to every waiter. Close cancels it.
 	fctx := context.WithoutCancel(ctx)
-	ch := s.group.DoChan(fetchKey, func() (any, error) { return s.fetch(fctx) })
+	ch := s.group.DoChan(fetchKey, func() (any, error) { return s.fetchAs(fctx, false) })
 	select {
 	case r := <-ch:
 		if r.Err != nil {
@@ -135,16 +135,39 @@ func (s *Source) refreshInBackground(now int64) {
 		// Do joins a fetch already in flight (a caller's on a miss) rather than
 		// starting a second one; either way the flag is cleared when it ends.
 		defer s.refreshing.Store(false)
-		s.group.Do(fetchKey, func() (any, error) { return s.fetch(context.Background()) })
+		s.group.Do(fetchKey, func() (any, error) { return s.fetchAs(context.Background(), true) })
 	}()
 }
 
-// fetch runs under single flight: one at a time per Source.
-func (s *Source) fetch(parent context.Context) (*entry, error) {
+// fetchAs runs under single flight: one at a time per Source. It reports each
+// fetch to the observer, after the Source's state reflects it.
+func (s *Source) fetchAs(parent context.Context, background bool) (*entry, error) {
 	if !s.track() {
 		return nil, ErrClosed
 	}
 	defer s.wg.Done()
+	start := s.cfg.clock.Now()
+	e, shared, err := s.fetch(parent)
+	if s.cfg.observe != nil {
+		s.cfg.observe(Event{Background: background, Shared: shared, Err: err, Duration: s.cfg.clock.Now().Sub(start)})
+	}
+	return e, err
+}
+
+// Event describes one fetch, for [WithObserver]: logs, metrics, tests.
+type Event struct {
+	// Background is true for an early refresh no caller waited for.
+	Background bool
+	// Shared is true when the token came from the Store (another process's
+	// login) rather than from the Fetcher.
+	Shared bool
+	// Err is the fetch error, nil on success.
+	Err error
+	// Duration is how long the fetch took.
+	Duration time.Duration
+}
+
+func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) {
 	ctx, cancel := context.WithTimeout(parent, s.cfg.fetchTimeout)
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
@@ -153,7 +176,7 @@ func (s *Source) fetch(parent context.Context) (*entry, error) {
 	stale := s.cur.Load()
 	if st := s.cfg.store; st != nil {
 		if e := s.loadShared(ctx, stale); e != nil {
-			return e, nil
+			return e, true, nil
 		}
 		if l, ok := st.(Locker); ok {
 			unlock, err := l.Lock(ctx, s.cfg.key)
@@ -161,7 +184,7 @@ func (s *Source) fetch(parent context.Context) (*entry, error) {
 				defer unlock()
 				// Another replica may have logged in while we waited for the lock.
 				if e := s.loadShared(ctx, stale); e != nil {
-					return e, nil
+					return e, true, nil
 				}
 			}
 			// A lock that cannot be had (the store is down) must not stop the login:
@@ -180,7 +203,7 @@ func (s *Source) fetch(parent context.Context) (*entry, error) {
 		if outcome.IsPermanent(err) {
 			s.held.Store(&heldError{err: err, until: now.Add(s.cfg.holdPermanent).UnixNano()})
 		}
-		return nil, fmt.Errorf("tokensource: fetch: %w", err)
+		return nil, false, fmt.Errorf("tokensource: fetch: %w", err)
 	}
 	s.failures.Store(0)
 	s.nextTry.Store(0)
@@ -190,7 +213,7 @@ func (s *Source) fetch(parent context.Context) (*entry, error) {
 	if st := s.cfg.store; st != nil {
 		_ = st.Save(ctx, s.cfg.key, e.tok) // best effort: the local cache still works
 	}
-	return e, nil
+	return e, false, nil
 }
 
 // loadShared returns a usable token from the store, publishing it locally, or nil.

@@ -1,0 +1,363 @@
+package tokensource_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	"golang.org/x/oauth2"
+
+	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/tokensource"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// upstream is a scripted login: it counts fetches, can be gated (blocks until
+// released) and issues tokens that live `life` on the fake clock.
+type upstream struct {
+	clk   *clock.Fake
+	life  time.Duration
+	n     atomic.Int32
+	gate  chan struct{} // when non-nil, fetches block until it is closed
+	err   error
+	start chan struct{} // receives one value per fetch that started
+}
+
+func (u *upstream) Fetch(ctx context.Context) (*oauth2.Token, error) {
+	n := u.n.Add(1)
+	if u.start != nil {
+		u.start <- struct{}{}
+	}
+	if u.gate != nil {
+		select {
+		case <-u.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if u.err != nil {
+		return nil, u.err
+	}
+	tok := &oauth2.Token{AccessToken: fmt.Sprintf("tok-%d", n), TokenType: "Bearer"}
+	if u.life > 0 {
+		tok.Expiry = u.clk.Now().Add(u.life)
+	}
+	return tok, nil
+}
+
+func newSource(t *testing.T, u *upstream, opts ...tokensource.Option) *tokensource.Source {
+	t.Helper()
+	s := tokensource.New(u, append([]tokensource.Option{tokensource.WithClock(u.clk), tokensource.WithEarlyRefresh(time.Minute, 0)}, opts...)...)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func mustToken(t *testing.T, s *tokensource.Source) *oauth2.Token {
+	t.Helper()
+	tok, err := s.TokenContext(context.Background())
+	if err != nil {
+		t.Fatalf("TokenContext: %v", err)
+	}
+	return tok
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestSingleFlightOnExpiredToken(t *testing.T) {
+	u := &upstream{clk: clock.NewFake(t0), life: 10 * time.Minute}
+	s := newSource(t, u)
+	if got := mustToken(t, s).AccessToken; got != "tok-1" {
+		t.Fatalf("first token = %q", got)
+	}
+	u.clk.Advance(11 * time.Minute) // expired
+
+	const callers = 1000
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := s.TokenContext(context.Background())
+			if err == nil && tok.AccessToken != "tok-2" {
+				err = fmt.Errorf("got %q, want tok-2", tok.AccessToken)
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := u.n.Load(); n != 2 {
+		t.Fatalf("upstream fetches = %d, want 2 (one initial, one for %d callers)", n, callers)
+	}
+}
+
+func TestSingleFlightWhileFetchIsSlow(t *testing.T) {
+	u := &upstream{clk: clock.NewFake(t0), life: time.Hour, gate: make(chan struct{}), start: make(chan struct{}, 10)}
+	s := newSource(t, u)
+	const callers = 200
+	var done sync.WaitGroup
+	for range callers {
+		done.Add(1)
+		go func() { defer done.Done(); mustToken(t, s) }()
+	}
+	<-u.start // the one fetch has started; everyone else joins it or hits the cache
+	close(u.gate)
+	done.Wait()
+	if n := u.n.Load(); n != 1 {
+		t.Fatalf("upstream fetches = %d, want 1", n)
+	}
+}
+
+func TestEarlyRefreshNobodyWaits(t *testing.T) {
+	u := &upstream{clk: clock.NewFake(t0), life: 10 * time.Minute, start: make(chan struct{}, 10)}
+	s := newSource(t, u)
+	old := mustToken(t, s)
+	<-u.start
+
+	u.gate = make(chan struct{}) // the refresh will block until released
+	u.clk.Advance(9*time.Minute + 30*time.Second)
+
+	// Every caller, including the one that starts the refresh, gets the still-valid
+	// token while the refresh is blocked upstream.
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if got := mustToken(t, s); got.AccessToken != old.AccessToken {
+				t.Errorf("got %q during refresh, want the old token", got.AccessToken)
+			}
+		}()
+	}
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(10 * time.Second): // a guard against a hang, not a timing goal
+		t.Fatal("callers blocked on the background refresh")
+	}
+	<-u.start // exactly one refresh started
+	close(u.gate)
+	s.Close() // waits for the background refresh to land
+	if got := mustToken(t, s).AccessToken; got != "tok-2" {
+		t.Fatalf("after refresh got %q, want tok-2", got)
+	}
+	if n := u.n.Load(); n != 2 {
+		t.Fatalf("fetches = %d, want 2", n)
+	}
+}
+
+func TestInvalidateStorm(t *testing.T) {
+	u := &upstream{clk: clock.NewFake(t0), life: time.Hour}
+	s := newSource(t, u)
+	rejected := mustToken(t, s)
+
+	var wg sync.WaitGroup
+	for range 1000 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Invalidate(rejected)
+			if got := mustToken(t, s); got.AccessToken == rejected.AccessToken {
+				t.Error("got the rejected token back")
+			}
+		}()
+	}
+	wg.Wait()
+	if n := u.n.Load(); n != 2 {
+		t.Fatalf("fetches = %d, want 2 (one re-login for 1000 rejections)", n)
+	}
+
+	// A late rejection of the old token must not discard the fresh one.
+	fresh := mustToken(t, s)
+	s.Invalidate(rejected)
+	if got := mustToken(t, s); got.AccessToken != fresh.AccessToken || u.n.Load() != 2 {
+		t.Fatalf("late Invalidate discarded the fresh token: got %q, fetches %d", got.AccessToken, u.n.Load())
+	}
+	s.Invalidate(nil) // harmless
+}
+
+func TestSlidingExpiry(t *testing.T) {
+	u := &upstream{clk: clock.NewFake(t0)} // the vendor states no expiry
+	s := newSource(t, u, tokensource.WithSlidingExpiry(20*time.Minute), tokensource.WithEarlyRefresh(0, 0), tokensource.WithExpirySkew(0))
+	tok := mustToken(t, s)
+	// A call every 15 minutes for 3 hours keeps the one token alive.
+	for range 12 {
+		u.clk.Advance(15 * time.Minute)
+		got := mustToken(t, s)
+		if got.AccessToken != tok.AccessToken {
+			t.Fatalf("token replaced while in use: %q", got.AccessToken)
+		}
+		s.Touch(got)
+	}
+	if n := u.n.Load(); n != 1 {
+		t.Fatalf("fetches = %d, want 1", n)
+	}
+	// Idle for 21 minutes: dead, one new login.
+	u.clk.Advance(21 * time.Minute)
+	if got := mustToken(t, s).AccessToken; got != "tok-2" {
+		t.Fatalf("after idle got %q, want tok-2", got)
+	}
+	// Touching a token that is no longer cached changes nothing.
+	s.Touch(tok)
+	if got := mustToken(t, s).AccessToken; got != "tok-2" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestWaiterCancellationDoesNotCancelFetch(t *testing.T) {
+	u := &upstream{clk: clock.NewFake(t0), life: time.Hour, gate: make(chan struct{}), start: make(chan struct{}, 1)}
+	s := newSource(t, u)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := s.TokenContext(ctx); errc <- err }()
+	<-u.start
+	other := make(chan *oauth2.Token, 1)
+	go func() { other <- mustToken(t, s) }()
+
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled waiter got %v, want context.Canceled", err)
+	}
+	close(u.gate)
+	if tok := <-other; tok.AccessToken != "tok-1" {
+		t.Fatalf("other waiter got %q", tok.AccessToken)
+	}
+	if n := u.n.Load(); n != 1 {
+		t.Fatalf("fetches = %d, want 1", n)
+	}
+}
+
+func TestFailedRefreshKeepsServingAndBacksOff(t *testing.T) {
+	events := make(chan tokensource.Event, 10)
+	u := &upstream{clk: clock.NewFake(t0), life: 10 * time.Minute}
+	s := newSource(t, u, tokensource.WithRefreshBackoff(time.Second, time.Minute),
+		tokensource.WithObserver(func(e tokensource.Event) { events <- e }))
+	tok := mustToken(t, s)
+	<-events
+	u.err = errors.New("upstream down")
+	u.clk.Advance(9*time.Minute + 30*time.Second)
+
+	mustToken(t, s) // starts a refresh, which fails
+	if e := <-events; e.Err == nil || !e.Background {
+		t.Fatalf("event = %+v, want a failed background refresh", e)
+	}
+	// Inside the backoff: the valid token is served and upstream is left alone.
+	for range 50 {
+		if got := mustToken(t, s); got.AccessToken != tok.AccessToken {
+			t.Fatalf("got %q, want the still-valid token", got.AccessToken)
+		}
+	}
+	if n := u.n.Load(); n != 2 {
+		t.Fatalf("fetches = %d, want 2: refresh retried inside its backoff", n)
+	}
+	// After the backoff, a caller starts the next try.
+	u.err = nil
+	u.clk.Advance(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for u.n.Load() < 3 && time.Now().Before(deadline) {
+		mustToken(t, s) // the previous refresh goroutine may still be returning
+	}
+	if e := <-events; e.Err != nil {
+		t.Fatalf("second refresh: %v", e.Err)
+	}
+	if got := mustToken(t, s).AccessToken; got != "tok-3" {
+		t.Fatalf("got %q, want tok-3", got)
+	}
+}
+
+func TestPermanentErrorIsHeld(t *testing.T) {
+	perm := &outcome.ResponseError{Vendor: "acme", StatusCode: 403, Kind: outcome.Permanent}
+	u := &upstream{clk: clock.NewFake(t0), life: time.Hour, err: perm}
+	s := newSource(t, u, tokensource.WithPermanentErrorHold(time.Minute))
+	for range 5 {
+		_, err := s.TokenContext(context.Background())
+		if !errors.Is(err, perm) || !outcome.IsPermanent(err) {
+			t.Fatalf("err = %v, want the permanent error", err)
+		}
+	}
+	if n := u.n.Load(); n != 1 {
+		t.Fatalf("fetches = %d, want 1: a wrong password must not become a login loop", n)
+	}
+	u.clk.Advance(61 * time.Second)
+	u.err = nil
+	if got := mustToken(t, s).AccessToken; got != "tok-2" {
+		t.Fatalf("after the hold got %q", got)
+	}
+}
+
+func TestSharedStoreOneLogin(t *testing.T) {
+	store := &tokensource.MemoryStore{}
+	u := &upstream{clk: clock.NewFake(t0), life: time.Hour}
+	a := newSource(t, u, tokensource.WithStore(store, "acme"))
+	b := newSource(t, u, tokensource.WithStore(store, "acme"))
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				mustToken(t, a)
+			} else {
+				mustToken(t, b)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := u.n.Load(); n != 1 {
+		t.Fatalf("fetches = %d, want 1 for two sources sharing a store", n)
+	}
+	// A rejection seen by one source is shared: the other does not resurrect it.
+	old := mustToken(t, a)
+	a.Invalidate(old)
+	b.Invalidate(old)
+	if mustToken(t, b).AccessToken == old.AccessToken || mustToken(t, a).AccessToken == old.AccessToken {
+		t.Fatal("rejected token came back")
+	}
+	if n := u.n.Load(); n != 2 {
+		t.Fatalf("fetches = %d, want 2", n)
+	}
+}
+
+func TestCloseStopsBackgroundWork(t *testing.T) {
+	u := &upstream{clk: clock.NewFake(t0), life: 10 * time.Minute, start: make(chan struct{}, 10)}
+	s := tokensource.New(u, tokensource.WithClock(u.clk), tokensource.WithEarlyRefresh(time.Minute, 0))
+	mustToken(t, s)
+	<-u.start
+	u.gate = make(chan struct{}) // never released: only Close can end the refresh
+	u.clk.Advance(9*time.Minute + 30*time.Second)
+	mustToken(t, s) // starts the refresh
+	<-u.start
+	s.Close()
+	goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	if _, err := s.TokenContext(context.Background()); err != nil {
+		t.Fatalf("cached token not served after Close: %v", err)
+	}
+	u.clk.Advance(time.Hour)
+	if _, err := s.TokenContext(context.Background()); !errors.Is(err, tokensource.ErrClosed) {
+		t.Fatalf("fetch after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestReuseAsOAuth2TokenSource(t *testing.T) {
+	u := &upstream{clk: clock.NewFake(t0), life: time.Hour}
+	var ts oauth2.TokenSource = newSource(t, u)
+	tok, err := ts.Token()
+	if err != nil || tok.AccessToken != "tok-1" {
+		t.Fatalf("Token() = %v, %v", tok, err)
+	}
+}
