@@ -146,7 +146,8 @@ func (a *Adaptive) Wait(ctx context.Context, key string) error {
 	if wait <= 0 {
 		return nil
 	}
-	if dl, ok := ctx.Deadline(); ok && dl.Sub(now) < wait {
+	// Context deadlines are wall-clock times whatever Clock says.
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		r.CancelAt(now)
 		return &WaitError{Key: key, Wait: wait}
 	}

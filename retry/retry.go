@@ -15,7 +15,6 @@ package retry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -163,9 +162,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		},
 	}
 	resp, err := c.Do(rr)
-	var ue *url.Error
-	if errors.As(err, &ue) && ue.Err != nil {
-		err = ue.Err // http.Client's wrapping; we are a transport, not a client
+	// Undo http.Client's wrapping (we are a transport, not a client) — only at the
+	// top: a *url.Error deeper down is part of our own typed error.
+	if ue, ok := err.(*url.Error); ok && ue.Err != nil {
+		err = ue.Err
 	}
 	if err != nil {
 		return nil, err
@@ -211,6 +211,9 @@ func (t *Transport) checkRetry(p *Policy) retryablehttp.CheckRetry {
 		}
 		if retry && time.Since(st.start) > p.MaxElapsed {
 			retry = false
+		}
+		if retry && st.n >= p.MaxAttempts {
+			retry = false // out of attempts: the caller gets this answer
 		}
 		if retry && p.OnRetry != nil {
 			p.OnRetry(st.req, st.n, res)

@@ -147,6 +147,13 @@ func (s *Source) fetchAs(parent context.Context, background bool) (*entry, error
 	}
 	defer s.wg.Done()
 	start := s.cfg.clock.Now()
+	if !background {
+		// A caller that saw no valid token may arrive just after another fetch
+		// published one and left the flight: use that one instead of logging in again.
+		if e := s.cur.Load(); e != nil && (e.expiry == 0 || start.UnixNano() < e.expiry) {
+			return e, nil
+		}
+	}
 	e, shared, err := s.fetch(parent)
 	if s.cfg.observe != nil {
 		s.cfg.observe(Event{Background: background, Shared: shared, Err: err, Duration: s.cfg.clock.Now().Sub(start)})
@@ -230,8 +237,8 @@ func (s *Source) loadShared(ctx context.Context, stale *entry) *entry {
 	e := &entry{tok: tok}
 	if !tok.Expiry.IsZero() {
 		e.expiry = tok.Expiry.Add(-s.cfg.skew).UnixNano()
-		if now.UnixNano() >= e.expiry-int64(s.cfg.window) {
-			return nil // about to expire: refresh instead
+		if now.UnixNano() >= e.expiry {
+			return nil
 		}
 	}
 	e.refreshAt = s.refreshAt(now.UnixNano(), e.expiry)
