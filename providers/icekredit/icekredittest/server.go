@@ -1,0 +1,533 @@
+// Package icekredittest is an IceKredit simulator for tests, in the manner of
+// net/http/httptest: serve a [Server] with httptest.NewServer and point a client's
+// LoginURL and BaseURL at it (one server can play both hosts, or run two).
+//
+// It checks what the real API checks, as the vendor documents it: login with the
+// merchant name and the lowercase hex MD5 of the password (form or JSON, or only
+// one of them, to produce 10000415), a token_id header on every product call, a
+// sliding token lifetime on an injectable clock, tokens bound to the client's IP
+// (200006), the Language header, JSON bodies and each product's required fields.
+// It answers in the vendor's envelopes and codes. Faults can be scripted ("the next
+// 2 product calls answer 10000429", "drop the next login") or drawn at random
+// (chaos rates), and counters tell tests how many logins and calls were made.
+//
+// Beyond the vendor's documentation the simulator insists on a Language header
+// (10000400 without it) so that tests prove clients send it.
+package icekredittest
+
+import (
+	"bytes"
+	"crypto/md5"
+	crand "crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authwire/authwire/clock"
+)
+
+// The test merchant the simulator accepts by default; the values are the vendor's
+// own test vector.
+const (
+	MerchantName = "acme"
+	Password     = "P@ssw0rd!"
+	PasswordMD5  = "8a24367a1f46c141048752f2d5bbd14b"
+)
+
+// Paths the simulator serves.
+const (
+	LoginPath               = "/api/login.do"
+	PathNigeriaAutoDecision = "/person-ds/credit/NigeriaAutoDecision"
+)
+
+// DefaultTokenTTL is the vendor's sliding token lifetime.
+const DefaultTokenTTL = 20 * time.Minute
+
+// Encodings says which login encodings the simulator accepts.
+type Encodings int
+
+const (
+	// AcceptBoth accepts form and JSON logins (the default).
+	AcceptBoth Encodings = iota
+	// AcceptFormOnly answers 10000415 to a JSON login.
+	AcceptFormOnly
+	// AcceptJSONOnly answers 10000415 to a form login.
+	AcceptJSONOnly
+)
+
+// AccountState is the merchant account's state, for the credential codes.
+type AccountState int
+
+const (
+	// Active accounts log in.
+	Active AccountState = iota
+	// Locked accounts get 200008 after a correct password.
+	Locked
+	// Expired accounts get 200009 after a correct password.
+	Expired
+)
+
+// ProductFunc answers one product call. req is the decoded JSON body (numbers as
+// json.Number). It returns the object placed under "result", or a vendor code
+// other than "00" and its message.
+type ProductFunc func(req map[string]any) (result map[string]any, code, message string)
+
+// Config configures a [Server]. The zero value simulates the test merchant.
+type Config struct {
+	// MerchantName and Password are the accepted login; defaults [MerchantName]
+	// and [Password]. The server keeps only the password's MD5.
+	MerchantName, Password string
+	// TokenTTL is the sliding token lifetime; default [DefaultTokenTTL].
+	TokenTTL time.Duration
+	// Clock drives token expiry; nil means real time. Share a *clock.Fake with the
+	// client to test expiry without waiting.
+	Clock clock.Clock
+	// LoginEncodings restricts the login encodings accepted; default both.
+	LoginEncodings Encodings
+	// Products adds (or replaces) products by path; NigeriaAutoDecision is built in.
+	Products map[string]ProductFunc
+	// ClientIP returns the address a request comes from, which tokens are bound
+	// to; nil means the host of RemoteAddr.
+	ClientIP func(*http.Request) string
+	// Seed seeds the chaos random source; zero picks a random seed.
+	Seed uint64
+}
+
+// Server is the simulator, an http.Handler safe for concurrent use.
+type Server struct {
+	cfg      Config
+	pwdMD5   string
+	products map[string]ProductFunc
+
+	mu       sync.Mutex
+	tokens   map[string]*token
+	account  AccountState
+	faults   []Fault
+	chaos    Chaos
+	rng      *rand.Rand
+	stats    Stats
+	loginLog []LoginRecord
+}
+
+type token struct {
+	ip      string
+	lastUse time.Time
+}
+
+// New returns a simulator configured by cfg.
+func New(cfg Config) *Server {
+	if cfg.MerchantName == "" {
+		cfg.MerchantName = MerchantName
+	}
+	if cfg.Password == "" {
+		cfg.Password = Password
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = DefaultTokenTTL
+	}
+	cfg.Clock = clock.OrReal(cfg.Clock)
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = remoteIP
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	sum := md5.Sum([]byte(cfg.Password))
+	s := &Server{
+		cfg:      cfg,
+		pwdMD5:   hex.EncodeToString(sum[:]),
+		products: map[string]ProductFunc{PathNigeriaAutoDecision: NigeriaAutoDecision},
+		tokens:   make(map[string]*token),
+		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+	}
+	s.cfg.Password = "" // only the hash is needed from here on
+	maps.Copy(s.products, cfg.Products)
+	s.stats.init()
+	return s
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// reply is an answer computed before anything is written, so that a fault can
+// still drop the connection instead.
+type reply struct {
+	status int
+	code   string // response_code, "" for a bare HTTP error
+	body   []byte
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Read the body first: net/http notices a client that hung up (a timeout)
+	// only once the body is consumed, and a latency fault must end then.
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	login := r.URL.Path == LoginPath
+	f := s.begin(r.URL.Path, login)
+	if f.Latency > 0 {
+		t := time.NewTimer(f.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	var rep reply
+	switch {
+	case f.Code != "":
+		rep = vendorError(login, orInt(f.Status, http.StatusOK), f.Code, messageOf(f.Code))
+	case f.Status != 0:
+		rep = reply{status: f.Status, body: []byte(http.StatusText(f.Status))}
+	case err != nil:
+		rep = vendorError(login, http.StatusOK, "10000400", messageOf("10000400")+": body unreadable or larger than 1 MiB")
+	case login:
+		rep = s.login(r)
+	default:
+		rep = s.service(r)
+	}
+	if f.Drop {
+		s.count(func(st *Stats) { st.Dropped++ })
+		drop(w)
+		return
+	}
+	s.count(func(st *Stats) { st.Codes[rep.code]++ })
+	if rep.code == "" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	}
+	w.WriteHeader(rep.status)
+	w.Write(rep.body)
+}
+
+// drop closes the connection without an answer: the client sees EOF after sending.
+func drop(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // net/http's way to abort a reply; not logged
+}
+
+// begin counts the request and picks its fault: a scripted one first, else chaos.
+func (s *Server) begin(path string, login bool) Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Requests[path]++
+	if login {
+		s.stats.LoginAttempts++
+	} else {
+		s.stats.ServiceCalls++
+	}
+	for i := range s.faults {
+		f := &s.faults[i]
+		if f.Path != "" && f.Path != path {
+			continue
+		}
+		out := *f
+		if f.Count--; f.Count <= 0 {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		s.stats.Faults++
+		return out
+	}
+	c := s.chaos
+	var f Fault
+	if c.LatencyRate > 0 && s.rng.Float64() < c.LatencyRate {
+		f.Latency = c.Latency
+	}
+	switch {
+	case c.ServerErrorRate > 0 && s.rng.Float64() < c.ServerErrorRate:
+		f.Status = http.StatusServiceUnavailable
+	case c.RateLimitRate > 0 && s.rng.Float64() < c.RateLimitRate:
+		f.Code = "10000429"
+	case c.DropRate > 0 && s.rng.Float64() < c.DropRate:
+		f.Drop = true
+	}
+	if f != (Fault{}) {
+		s.stats.Faults++
+	}
+	return f
+}
+
+func (s *Server) count(fn func(*Stats)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(&s.stats)
+}
+
+func (s *Server) login(r *http.Request) reply {
+	fail := func(code, detail string) reply {
+		msg := messageOf(code)
+		if detail != "" {
+			msg += ": " + detail
+		}
+		return vendorError(true, http.StatusOK, code, msg)
+	}
+	if r.Header.Get("Language") == "" {
+		return fail("10000400", "Language header missing")
+	}
+	if r.Method != http.MethodPost {
+		return fail("10000405", r.Method)
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var enc string
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		enc = "form"
+	case "application/json":
+		enc = "json"
+	}
+	if enc == "" || (enc == "form" && s.cfg.LoginEncodings == AcceptJSONOnly) || (enc == "json" && s.cfg.LoginEncodings == AcceptFormOnly) {
+		s.logLogin(enc, "10000415")
+		return fail("10000415", mt)
+	}
+	rep := s.checkLogin(r, enc, fail)
+	s.logLogin(enc, rep.code)
+	return rep
+}
+
+func (s *Server) checkLogin(r *http.Request, enc string, fail func(code, detail string) reply) reply {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return fail("10000400", "body unreadable or too large")
+	}
+	var name, pwd string
+	var have [2]bool
+	if enc == "form" {
+		v, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return fail("10000400", "malformed form body")
+		}
+		name, have[0] = first(v, "merchant_name")
+		pwd, have[1] = first(v, "merchant_pwd")
+	} else {
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fail("10000400", "malformed JSON body")
+		}
+		for i, k := range []string{"merchant_name", "merchant_pwd"} {
+			x, ok := m[k]
+			if !ok {
+				continue
+			}
+			str, isStr := x.(string)
+			if !isStr {
+				return fail("20100103", k)
+			}
+			if i == 0 {
+				name = str
+			} else {
+				pwd = str
+			}
+			have[i] = true
+		}
+	}
+	switch {
+	case !have[0] || name == "":
+		return fail("20100102", "merchant_name")
+	case !have[1] || pwd == "":
+		return fail("20100102", "merchant_pwd")
+	}
+	// Constant-time on the hash, and the exact lowercase hex the vendor documents.
+	okName := subtle.ConstantTimeCompare([]byte(name), []byte(s.cfg.MerchantName)) == 1
+	okPwd := subtle.ConstantTimeCompare([]byte(pwd), []byte(s.pwdMD5)) == 1
+	if !okName || !okPwd {
+		return fail("200002", "")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.account {
+	case Locked:
+		return fail("200008", "")
+	case Expired:
+		return fail("200009", "")
+	}
+	id := randomHex(16)
+	s.tokens[id] = &token{ip: s.cfg.ClientIP(r), lastUse: s.cfg.Clock.Now()}
+	s.stats.Logins++
+	body, _ := json.Marshal(map[string]string{"response_code": "00", "response_msg": "success", "token_id": id})
+	return reply{status: http.StatusOK, code: "00", body: body}
+}
+
+func first(v url.Values, k string) (string, bool) {
+	xs, ok := v[k]
+	if !ok || len(xs) == 0 {
+		return "", false
+	}
+	return xs[0], true
+}
+
+func (s *Server) logLogin(enc, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loginLog = append(s.loginLog, LoginRecord{Encoding: enc, Code: code})
+}
+
+func (s *Server) service(r *http.Request) reply {
+	fail := func(code, detail string) reply {
+		msg := messageOf(code)
+		if detail != "" {
+			msg += ": " + detail
+		}
+		return vendorError(false, http.StatusOK, code, msg)
+	}
+	if r.Header.Get("Language") == "" {
+		return fail("10000400", "Language header missing")
+	}
+	if r.Method != http.MethodPost {
+		return fail("10000405", r.Method)
+	}
+	if code, detail := s.authenticate(r); code != "" {
+		return fail(code, detail)
+	}
+	product, ok := s.products[r.URL.Path]
+	if !ok {
+		return fail("10000404", r.URL.Path)
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return fail("10000415", mt)
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.UseNumber()
+	var req map[string]any
+	if err := dec.Decode(&req); err != nil || req == nil {
+		return fail("10000400", "body is not a JSON object")
+	}
+	if dec.More() {
+		return fail("10000400", "trailing data after the JSON object")
+	}
+	res, code, msg := product(req)
+	if code != "" && code != "00" {
+		if msg == "" {
+			msg = messageOf(code)
+		}
+		return vendorError(false, http.StatusOK, code, msg)
+	}
+	s.count(func(st *Stats) { st.Processed[r.URL.Path]++ })
+	body, err := json.Marshal(map[string]any{"response_code": "00", "result": res, "message": "success", "trace_id": randomHex(8)})
+	if err != nil {
+		return fail("10000001", "")
+	}
+	return reply{status: http.StatusOK, code: "00", body: body}
+}
+
+// authenticate checks the token_id header (looked up case-insensitively, as HTTP
+// servers do; the client's spelling is tested on the client side) and slides the
+// token's expiry.
+func (s *Server) authenticate(r *http.Request) (code, detail string) {
+	id := tokenHeader(r.Header)
+	if id == "" {
+		return "200005", "token_id header missing"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		return "200005", "unknown or revoked"
+	}
+	now := s.cfg.Clock.Now()
+	if now.Sub(t.lastUse) >= s.cfg.TokenTTL {
+		delete(s.tokens, id)
+		return "200005", "expired"
+	}
+	if t.ip != s.cfg.ClientIP(r) {
+		return "200006", ""
+	}
+	t.lastUse = now
+	return "", ""
+}
+
+// tokenHeader finds token_id under any letter case: net/http's server stores it as
+// "Token_id", a handler called in process (no wire) sees the client's spelling.
+func tokenHeader(h http.Header) string {
+	if v := h.Get("token_id"); v != "" {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, "token_id") && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+func vendorError(login bool, status int, code, msg string) reply {
+	m := map[string]string{"response_code": code}
+	if login {
+		m["response_msg"] = msg
+	} else {
+		m["message"] = msg
+		m["trace_id"] = randomHex(8)
+	}
+	body, _ := json.Marshal(m)
+	return reply{status: status, code: code, body: body}
+}
+
+func orInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	crand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// messages are the vendor's documented meanings, used as reply messages.
+var messages = map[string]string{
+	"02":       "authentication service error",
+	"10000001": "service processing error",
+	"10000429": "too frequent requests",
+	"10000400": "invalid request",
+	"10000401": "unauthorized",
+	"10000404": "not found",
+	"10000405": "method not allowed",
+	"10000415": "content type not supported",
+	"200002":   "invalid username or password",
+	"200005":   "token_id invalid",
+	"200006":   "client IP address has changed",
+	"200007":   "not authorized for relevant data",
+	"200008":   "account locked",
+	"200009":   "account expired",
+	"200010":   "authorized service not available",
+	"200020":   "invalid verification code",
+	"20100102": "parameters missing",
+	"20100103": "parameters error",
+	"20100200": "service unavailable",
+	"20100201": "service not configured",
+	"20100202": "balance insufficient",
+	"20100300": "retrieve data error",
+	"20100301": "decryption failed",
+	"20100302": "unsupported encoding",
+}
+
+func messageOf(code string) string {
+	if m, ok := messages[code]; ok {
+		return m
+	}
+	return "error " + code
+}
