@@ -1,0 +1,255 @@
+package vertexplay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/retry"
+)
+
+// Endpoint paths of the typed calls.
+const (
+	PathCreatePlayer     = "/v2/members"
+	PathBalance          = "/v2/members/balance"
+	PathTransfer         = "/v2/members/transaction"
+	PathCheckTransaction = "/v2/members/check/transactions"
+	PathGames            = "/v2/games"
+)
+
+// ID is an identifier the vendor may send as a JSON string or number; it is
+// always held as a string.
+type ID string
+
+// UnmarshalJSON accepts a string or a number.
+func (id *ID) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*id = ID(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return err
+	}
+	*id = ID(n)
+	return nil
+}
+
+// CreatePlayerRequest is the body of /v2/members.
+type CreatePlayerRequest struct {
+	Username string `json:"username"`
+	SiteID   ID     `json:"siteId,omitempty"`
+}
+
+// Player is what /v2/members returns (inferred fields: the vendor's reply is
+// decoded loosely, unknown fields are ignored).
+type Player struct {
+	Username string `json:"username"`
+	SiteID   ID     `json:"siteId,omitempty"`
+}
+
+// CreatePlayer creates a player. It is not marked idempotent: a resend after an
+// unknown outcome would meet "player exists", so an unknown outcome is returned
+// to the caller (errors.Is(err, outcome.ErrUnknown)) to resolve with Balance.
+func (c *Client) CreatePlayer(ctx context.Context, req CreatePlayerRequest) (*Player, error) {
+	if req.Username == "" {
+		return nil, errors.New("vertexplay: CreatePlayer: username is empty")
+	}
+	p := &Player{Username: req.Username, SiteID: req.SiteID}
+	if err := c.Do(ctx, PathCreatePlayer, req, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Balance is a player's balance. Amounts are decimal numbers kept as
+// json.Number: never rounded through float64.
+type Balance struct {
+	Username string      `json:"username"`
+	Balance  json.Number `json:"balance"`
+}
+
+// Balance returns a player's balance. Read-only, so marked idempotent: also
+// retried after a dropped connection, a 5xx or code 7.
+func (c *Client) Balance(ctx context.Context, username string) (*Balance, error) {
+	if username == "" {
+		return nil, errors.New("vertexplay: Balance: username is empty")
+	}
+	b := &Balance{Username: username}
+	if err := c.Do(retry.Idempotent(ctx), PathBalance, map[string]string{"username": username}, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// TransferRequest moves money between the agent and a player: a positive
+// Amount credits the player, a negative one debits (inferred). TransID is the
+// caller's unique id for the transfer: the vendor refuses a repeated one with
+// code 3, and CheckTransaction finds it.
+type TransferRequest struct {
+	Username string      `json:"username"`
+	Amount   json.Number `json:"amount"`
+	TransID  string      `json:"transId"`
+}
+
+// Transaction is a transfer as /v2/members/transaction and
+// /v2/members/check/transactions report it (inferred fields).
+type Transaction struct {
+	TransID  string      `json:"transId"`
+	Username string      `json:"username"`
+	Amount   json.Number `json:"amount"`
+	// Balance is the player's balance after the transfer, when the vendor says.
+	Balance json.Number `json:"balance,omitempty"`
+}
+
+// Transfer moves money. It is never re-sent after an outcome that may mean
+// "processed" (a dropped connection, a timeout, a 5xx, code 7): such an outcome
+// returns an error matching outcome.ErrUnknown, to be resolved with
+// [Client.CheckTransaction] — or call [Client.TransferOrCheck], which does it.
+// It is re-sent only when the vendor refused it unprocessed (77, a rejected
+// token). Code 35 returns the transaction (if the vendor sent it) and an error
+// matching [ErrPending]; code 3 (transId already used) is a *Error.
+func (c *Client) Transfer(ctx context.Context, req TransferRequest) (*Transaction, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	t := &Transaction{TransID: req.TransID, Username: req.Username, Amount: req.Amount}
+	if err := c.Do(ctx, PathTransfer, req, t); err != nil {
+		if errors.Is(err, ErrPending) {
+			return t, err
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+func (r TransferRequest) validate() error {
+	switch {
+	case r.Username == "":
+		return errors.New("vertexplay: Transfer: username is empty")
+	case r.TransID == "":
+		return errors.New("vertexplay: Transfer: transId is empty (it is what makes a transfer checkable and unrepeatable)")
+	case r.Amount == "":
+		return errors.New("vertexplay: Transfer: amount is empty")
+	}
+	if _, err := json.Marshal(r.Amount); err != nil {
+		return fmt.Errorf("vertexplay: Transfer: amount %q is not a decimal number", string(r.Amount))
+	}
+	return nil
+}
+
+// CheckTransaction looks a transfer up by transId. Read-only, so marked
+// idempotent: also retried after a dropped connection, a 5xx or code 7. A
+// transaction still processing returns an error matching [ErrPending].
+func (c *Client) CheckTransaction(ctx context.Context, username, transID string) (*Transaction, error) {
+	if username == "" || transID == "" {
+		return nil, errors.New("vertexplay: CheckTransaction: username and transId are required")
+	}
+	t := &Transaction{TransID: transID, Username: username}
+	err := c.Do(retry.Idempotent(ctx), PathCheckTransaction, map[string]string{"username": username, "transId": transID}, t)
+	if err != nil {
+		if errors.Is(err, ErrPending) {
+			return t, err
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+// UnresolvedError reports a transfer whose outcome is unknown and whose check
+// failed too: the money may or may not have moved. It matches
+// outcome.ErrUnknown; Check is the check call's error (a *Error when the vendor
+// answered, e.g. a "not found" code, which means the transfer did not happen).
+type UnresolvedError struct {
+	TransID string
+	// Transfer is the transfer's error (it matches outcome.ErrUnknown).
+	Transfer error
+	// Check is the check call's error.
+	Check error
+}
+
+// Error implements error.
+func (e *UnresolvedError) Error() string {
+	return fmt.Sprintf("vertexplay: transfer %s unresolved: %v; check: %v", e.TransID, e.Transfer, e.Check)
+}
+
+// Unwrap returns both errors: errors.Is(err, outcome.ErrUnknown) holds, and
+// errors.As finds the check's *Error.
+func (e *UnresolvedError) Unwrap() []error { return []error{e.Transfer, e.Check} }
+
+// TransferOrCheck is the safe way to move money: it sends the transfer once
+// and, if the outcome is unknown, asks CheckTransaction (which is retried) what
+// happened instead of sending it again. It returns the transaction when either
+// call proves it happened; an error matching [ErrPending] when the vendor is
+// still processing it; or an *UnresolvedError (matching outcome.ErrUnknown) when
+// the check could not tell.
+func (c *Client) TransferOrCheck(ctx context.Context, req TransferRequest) (*Transaction, error) {
+	t, err := c.Transfer(ctx, req)
+	if err == nil || !errors.Is(err, outcome.ErrUnknown) {
+		return t, err
+	}
+	ct, cerr := c.CheckTransaction(ctx, req.Username, req.TransID)
+	switch {
+	case cerr == nil:
+		return ct, nil
+	case errors.Is(cerr, ErrPending):
+		return ct, cerr
+	}
+	return nil, &UnresolvedError{TransID: req.TransID, Transfer: err, Check: cerr}
+}
+
+// Game is one entry of /v2/games (inferred fields; Raw keeps the vendor's whole
+// object).
+type Game struct {
+	GameID ID     `json:"gameId"`
+	Name   string `json:"name"`
+	Type   string `json:"type,omitempty"`
+	// Raw is the entry as the vendor sent it.
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON keeps Raw.
+func (g *Game) UnmarshalJSON(b []byte) error {
+	type plain Game
+	if err := json.Unmarshal(b, (*plain)(g)); err != nil {
+		return err
+	}
+	g.Raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+// gameList accepts data as a bare array or as an object holding one under
+// "games" or "list" (the vendor's shape is not documented).
+type gameList []Game
+
+func (l *gameList) UnmarshalJSON(b []byte) error {
+	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
+		return json.Unmarshal(b, (*[]Game)(l))
+	}
+	var o struct {
+		Games []Game `json:"games"`
+		List  []Game `json:"list"`
+	}
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*l = append(o.Games, o.List...)
+	return nil
+}
+
+// Games returns the game list. Read-only, so marked idempotent: also retried
+// after a dropped connection, a 5xx or code 7.
+func (c *Client) Games(ctx context.Context) ([]Game, error) {
+	var l gameList
+	if err := c.Do(retry.Idempotent(ctx), PathGames, nil, &l); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
