@@ -1,0 +1,132 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/ratelimit"
+	"github.com/authwire/authwire/redisstore"
+)
+
+// TestLimiterSharedBudget: two replicas draw from one budget, so together they
+// take as long as one replica would alone for the same number of requests.
+func TestLimiterSharedBudget(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	cfg := ratelimit.Config{Rate: 50, Burst: 1}
+	replicas := []*redisstore.Limiter{
+		redisstore.New(rdb, redisstore.WithPrefix(prefix)).Limiter(cfg),
+		redisstore.New(rdb, redisstore.WithPrefix(prefix)).Limiter(cfg),
+	}
+	const each = 10
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, l := range replicas {
+		wg.Go(func() {
+			for range each {
+				if err := l.Wait(context.Background(), "vendor"); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// 20 requests at 50/s with a burst of 1: at least 19 intervals of 20 ms.
+	// Two local limiters would have needed 9 intervals (180 ms).
+	if d := time.Since(start); d < 340*time.Millisecond {
+		t.Fatalf("20 requests took %v: the budget is not shared (want >= 380 ms)", d)
+	}
+}
+
+// TestLimiterSharedSlowDown: one replica sees a rate-limited answer; the other
+// pauses and slows down too, and successes anywhere bring the rate back.
+func TestLimiterSharedSlowDown(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	cfg := ratelimit.Config{Rate: 100, Burst: 10, Decrease: 0.5, Increase: 10}
+	a := redisstore.New(rdb, redisstore.WithPrefix(prefix)).Limiter(cfg)
+	b := redisstore.New(rdb, redisstore.WithPrefix(prefix)).Limiter(cfg)
+	ctx := context.Background()
+
+	if err := b.Wait(ctx, "nx"); err != nil {
+		t.Fatal(err)
+	}
+	a.Observe("nx", outcome.Result{Kind: outcome.RateLimited, After: 400 * time.Millisecond})
+	if r := b.Rate(ctx, "nx"); r != 50 {
+		t.Fatalf("B's rate after A saw 2206 = %v, want 50", r)
+	}
+	// Answers to requests already in flight, arriving during the pause, extend
+	// the pause without cutting the rate again.
+	b.Observe("nx", outcome.Result{Kind: outcome.RateLimited})
+	if r := a.Rate(ctx, "nx"); r != 50 {
+		t.Fatalf("rate after a second 2206 within the pause = %v, want 50", r)
+	}
+	// B is paused: a short deadline fails fast with ErrDeadline.
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	err := b.Wait(short, "nx")
+	cancel()
+	var we *ratelimit.WaitError
+	if !errors.Is(err, ratelimit.ErrDeadline) || !errors.As(err, &we) || we.Wait < 500*time.Millisecond {
+		t.Fatalf("B.Wait during A's pause = %v, want a WaitError of ~1s (the extended pause)", err)
+	}
+	// Another key is not affected.
+	short, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := b.Wait(short, "other"); err != nil {
+		t.Fatalf("other key: %v", err)
+	}
+	// Additive recovery, seen by both.
+	b.Observe("nx", outcome.Result{Kind: outcome.Success})
+	b.Observe("nx", outcome.Result{Kind: outcome.Success})
+	if r := a.Rate(ctx, "nx"); r != 70 {
+		t.Fatalf("rate after two successes = %v, want 70", r)
+	}
+	for range 10 {
+		a.Observe("nx", outcome.Result{Kind: outcome.Success})
+	}
+	if r := b.Rate(ctx, "nx"); r != 100 {
+		t.Fatalf("rate after recovery = %v, want the ceiling 100", r)
+	}
+}
+
+// TestLimiterFallback: with Redis unreachable the limiter is a local Adaptive:
+// requests go through, it still adapts, and the outage is logged once.
+func TestLimiterFallback(t *testing.T) {
+	var logs logBuffer
+	f := redisstore.New(deadRedis(t), redisstore.WithLogger(logs.logger()), redisstore.WithRetryInterval(time.Millisecond))
+	l := f.Limiter(ratelimit.Config{Rate: 1000, Burst: 10})
+	ctx := context.Background()
+	for range 20 {
+		if err := l.Wait(ctx, "k"); err != nil {
+			t.Fatalf("Wait without Redis: %v", err)
+		}
+		l.Observe("k", outcome.Result{Kind: outcome.Success})
+	}
+	l.Observe("k", outcome.Result{Kind: outcome.RateLimited, After: time.Second})
+	if r := l.Rate(ctx, "k"); r != 500 {
+		t.Fatalf("local fallback rate = %v, want 500", r)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := l.Wait(short, "k"); !errors.Is(err, ratelimit.ErrDeadline) {
+		t.Fatalf("local fallback during pause: %v, want ErrDeadline", err)
+	}
+	if f.Available() {
+		t.Fatal("Available() = true with Redis down")
+	}
+	if n := strings.Count(logs.String(), "redis unreachable"); n != 1 {
+		t.Fatalf("outage logged %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+func TestSilentByDefault(t *testing.T) {
+	// No logger: nothing may be written anywhere; a panic or a nil logger would
+	// show here.
+	l := redisstore.New(deadRedis(t)).Limiter(ratelimit.Config{})
+	if err := l.Wait(context.Background(), "k"); err != nil {
+		t.Fatal(err)
+	}
+}
