@@ -10,13 +10,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/authwire/authwire/internal/reqbody"
+	"github.com/authwire/authwire/internal/telemetry"
 	"github.com/authwire/authwire/outcome"
 )
 
@@ -54,6 +57,8 @@ type Config struct {
 	Interval time.Duration
 	// OnStateChange, if set, is called on every state change (for logs, metrics).
 	OnStateChange func(name string, from, to gobreaker.State)
+	// Logger, if set, gets one line per state change.
+	Logger *slog.Logger
 	// Store, if set, shares breaker state between processes
 	// (gobreaker.NewDistributedCircuitBreaker); package redisstore provides one.
 	Store gobreaker.SharedDataStore
@@ -98,7 +103,7 @@ func (s *Set) get(key string) executor {
 		Interval:      s.cfg.Interval,
 		Timeout:       s.cfg.Timeout,
 		ReadyToTrip:   func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= n },
-		OnStateChange: s.cfg.OnStateChange,
+		OnStateChange: s.stateChanged,
 		IsSuccessful:  func(err error) bool { return err == nil || !errors.As(err, new(*counted)) },
 		IsExcluded:    func(err error) bool { return errors.As(err, new(*excluded)) },
 	}
@@ -110,6 +115,17 @@ func (s *Set) get(key string) executor {
 	}
 	s.m[key] = e
 	return e
+}
+
+func (s *Set) stateChanged(name string, from, to gobreaker.State) {
+	telemetry.Get().BreakerState.Add(context.Background(), 1, telemetry.Attrs(attribute.String("breaker", name), attribute.String("state", to.String())))
+	if s.cfg.Logger != nil {
+		s.cfg.Logger.Warn("authwire: circuit breaker state change", slog.String("breaker", name),
+			slog.String("from", from.String()), slog.String("to", to.String()))
+	}
+	if s.cfg.OnStateChange != nil {
+		s.cfg.OnStateChange(name, from, to)
+	}
 }
 
 // State returns the state of the breaker for key (closed if it was never used).

@@ -140,3 +140,21 @@ func IsPermanent(err error) bool {
 	k, ok := KindOf(err)
 	return ok && k == Permanent
 }
+
+// Coded is implemented by typed vendor errors (each provider's *Error), so that
+// logs and metrics can name the vendor and its code without knowing the type.
+type Coded interface {
+	// Vendor returns the vendor's name ("nxcloud").
+	Vendor() string
+	// VendorCode returns the vendor's code as text ("2206"); empty when none.
+	VendorCode() string
+}
+
+// CodeOf returns the vendor and code carried by err or anything it wraps.
+func CodeOf(err error) (vendor, code string) {
+	var c Coded
+	if errors.As(err, &c) {
+		return c.Vendor(), c.VendorCode()
+	}
+	return "", ""
+}

@@ -9,14 +9,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/time/rate"
 
 	"github.com/authwire/authwire/clock"
 	"github.com/authwire/authwire/internal/reqbody"
+	"github.com/authwire/authwire/internal/telemetry"
 	"github.com/authwire/authwire/outcome"
 )
 
@@ -71,6 +74,8 @@ type Config struct {
 	Pause time.Duration
 	// Clock is the time source; nil means the wall clock.
 	Clock clock.Clock
+	// Logger, if set, gets one line per wait and per slow-down.
+	Logger *slog.Logger
 }
 
 // Adaptive is a [Limiter] with one x/time/rate bucket per key that adapts to the
@@ -151,6 +156,10 @@ func (a *Adaptive) Wait(ctx context.Context, key string) error {
 		r.CancelAt(now)
 		return &WaitError{Key: key, Wait: wait}
 	}
+	telemetry.Get().LimiterWaits.Record(ctx, wait.Seconds(), telemetry.Attrs(attribute.String("key", key)))
+	if a.cfg.Logger != nil {
+		a.cfg.Logger.InfoContext(ctx, "authwire: rate limit wait", slog.String("key", key), slog.Duration("wait", wait))
+	}
 	if err := a.cfg.Clock.Sleep(ctx, wait); err != nil {
 		r.CancelAt(a.cfg.Clock.Now())
 		return err
@@ -185,6 +194,10 @@ func (a *Adaptive) Observe(key string, res outcome.Result) {
 	}
 	if b.rate != old {
 		b.lim.SetLimitAt(now, rate.Limit(b.rate))
+		if a.cfg.Logger != nil && res.Kind == outcome.RateLimited {
+			a.cfg.Logger.Info("authwire: rate limited, slowing down", slog.String("key", key),
+				slog.Float64("rate", b.rate), slog.Duration("pause", b.until.Sub(now)))
+		}
 	}
 }
 
@@ -199,6 +212,8 @@ type Transport struct {
 	Classifier outcome.Classifier
 	// Base sends the request; nil means http.DefaultTransport.
 	Base http.RoundTripper
+	// Vendor names the vendor in metrics.
+	Vendor string
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -219,6 +234,14 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Limiter.Observe(key, outcome.Read(resp, t.Classifier))
+	res := outcome.Read(resp, t.Classifier)
+	if res.Kind == outcome.RateLimited {
+		_, code := outcome.CodeOf(res.Err)
+		if code == "" {
+			code = fmt.Sprint(resp.StatusCode)
+		}
+		telemetry.Get().RateLimited.Add(req.Context(), 1, telemetry.Attrs(attribute.String("vendor", t.Vendor), attribute.String("code", code)))
+	}
+	t.Limiter.Observe(key, res)
 	return resp, nil
 }

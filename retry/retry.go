@@ -17,13 +17,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/authwire/authwire/internal/reqbody"
+	"github.com/authwire/authwire/internal/telemetry"
 	"github.com/authwire/authwire/outcome"
 )
 
@@ -82,6 +85,10 @@ type Transport struct {
 	Classifier outcome.Classifier
 	// Base sends each attempt; nil means http.DefaultTransport.
 	Base http.RoundTripper
+	// Vendor names the vendor in logs and metrics.
+	Vendor string
+	// Logger, if set, gets one line per retry (attempt, outcome, vendor code).
+	Logger *slog.Logger
 }
 
 // attempt is the per-request state CheckRetry and Backoff need; it travels in the
@@ -215,10 +222,23 @@ func (t *Transport) checkRetry(p *Policy) retryablehttp.CheckRetry {
 		if retry && st.n >= p.MaxAttempts {
 			retry = false // out of attempts: the caller gets this answer
 		}
-		if retry && p.OnRetry != nil {
-			p.OnRetry(st.req, st.n, res)
+		if retry {
+			t.retrying(ctx, st, res)
+			if p.OnRetry != nil {
+				p.OnRetry(st.req, st.n, res)
+			}
 		}
 		return retry, nil
+	}
+}
+
+func (t *Transport) retrying(ctx context.Context, st *attempt, res outcome.Result) {
+	telemetry.Get().Retries.Add(ctx, 1, telemetry.Attrs(attribute.String("vendor", t.Vendor), attribute.String("outcome", res.Kind.String())))
+	if t.Logger != nil {
+		_, code := outcome.CodeOf(res.Err)
+		t.Logger.InfoContext(ctx, "authwire: retrying",
+			slog.String("vendor", t.Vendor), slog.Int("attempt", st.n), slog.String("outcome", res.Kind.String()),
+			slog.String("code", code), slog.String("method", st.req.Method), slog.String("path", st.req.URL.Path))
 	}
 }
 

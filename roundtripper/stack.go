@@ -2,7 +2,9 @@ package roundtripper
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -39,6 +41,13 @@ type Config struct {
 
 	// Base sends the request; nil means http.DefaultTransport.
 	Base http.RoundTripper
+
+	// Vendor names the vendor in logs and metrics ("nxcloud").
+	Vendor string
+	// Logger, if set, gets one line per re-auth, retry and rate-limited answer,
+	// and at debug level one per attempt with headers redacted by allow-list
+	// ([RedactHeaders]). Never a secret, token, signature or body. Silent when nil.
+	Logger *slog.Logger
 }
 
 // New composes the authwire stack. The order, outermost first, and why:
@@ -73,17 +82,20 @@ func New(cfg Config) (http.RoundTripper, error) {
 		return nil, errors.New("roundtripper: New needs a Token, a Signer or both")
 	}
 	rt := base(cfg.Base)
+	if cfg.Logger != nil {
+		rt = &attemptLog{vendor: cfg.Vendor, log: cfg.Logger, base: rt}
+	}
 	if cfg.Signer != nil {
 		rt = &Signing{Signer: cfg.Signer, Hosts: cfg.Hosts, Base: rt}
 	}
 	if cfg.Token != nil {
-		rt = &Token{Source: cfg.Token, Header: cfg.TokenHeader, Format: cfg.TokenFormat, Hosts: cfg.Hosts, Classifier: cfg.Classifier, Base: rt}
+		rt = &Token{Source: cfg.Token, Header: cfg.TokenHeader, Format: cfg.TokenFormat, Hosts: cfg.Hosts, Classifier: cfg.Classifier, Base: rt, Vendor: cfg.Vendor, Logger: cfg.Logger}
 	}
 	if cfg.Breakers != nil {
 		rt = &breaker.Transport{Set: cfg.Breakers, Key: cfg.BreakerKey, Classifier: cfg.Classifier, Base: rt}
 	}
 	if cfg.Limiter != nil {
-		rt = &ratelimit.Transport{Limiter: cfg.Limiter, Key: cfg.LimitKey, Classifier: cfg.Classifier, Base: rt}
+		rt = &ratelimit.Transport{Limiter: cfg.Limiter, Key: cfg.LimitKey, Classifier: cfg.Classifier, Base: rt, Vendor: cfg.Vendor}
 	}
 	p := retry.Policy{}
 	if cfg.Retry != nil {
@@ -92,5 +104,30 @@ func New(cfg Config) (http.RoundTripper, error) {
 	if cfg.Limiter != nil {
 		p.DeferRetryAfter = true
 	}
-	return &retry.Transport{Policy: p, Classifier: cfg.Classifier, Base: rt}, nil
+	return &retry.Transport{Policy: p, Classifier: cfg.Classifier, Base: rt, Vendor: cfg.Vendor, Logger: cfg.Logger}, nil
+}
+
+// attemptLog writes one debug line per attempt, as it goes on the wire (signed),
+// with every header not on the allow-list redacted.
+type attemptLog struct {
+	vendor string
+	log    *slog.Logger
+	base   http.RoundTripper
+}
+
+func (a *attemptLog) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	if !a.log.Enabled(ctx, slog.LevelDebug) {
+		return a.base.RoundTrip(req)
+	}
+	start := time.Now()
+	resp, err := a.base.RoundTrip(req)
+	args := []any{slog.String("vendor", a.vendor), slog.String("method", req.Method), slog.String("host", req.URL.Host),
+		slog.String("path", req.URL.Path), slog.Duration("took", time.Since(start)), slog.Any("request_headers", RedactHeaders(req.Header))}
+	if err != nil {
+		a.log.DebugContext(ctx, "authwire: attempt failed", append(args, slog.String("error", err.Error()))...)
+		return nil, err
+	}
+	a.log.DebugContext(ctx, "authwire: attempt", append(args, slog.Int("status", resp.StatusCode), slog.Any("response_headers", RedactHeaders(resp.Header)))...)
+	return resp, nil
 }

@@ -3,11 +3,14 @@ package roundtripper
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 
+	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/oauth2"
 
 	"github.com/authwire/authwire/internal/reqbody"
+	"github.com/authwire/authwire/internal/telemetry"
 	"github.com/authwire/authwire/outcome"
 )
 
@@ -43,6 +46,10 @@ type Token struct {
 	Classifier outcome.Classifier
 	// Base sends the request; nil means http.DefaultTransport.
 	Base http.RoundTripper
+	// Vendor names the vendor in logs and metrics.
+	Vendor string
+	// Logger, if set, gets one line per re-authentication. Never a token.
+	Logger *slog.Logger
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -75,6 +82,7 @@ func (t *Token) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.touch(tok)
 	case outcome.TokenRejected:
 		discard(resp)
+		t.reauthenticating(ctx, r, res)
 		t.Source.Invalidate(tok)
 		if tok, err = t.Source.TokenContext(ctx); err != nil {
 			return nil, &TokenError{Err: err, Rejected: true}
@@ -111,6 +119,15 @@ func (t *Token) send(r *http.Request, tok *oauth2.Token) (*http.Response, error)
 	}
 	c.Header[name] = []string{v}
 	return base(t.Base).RoundTrip(c)
+}
+
+func (t *Token) reauthenticating(ctx context.Context, r *http.Request, res outcome.Result) {
+	telemetry.Get().Reauths.Add(ctx, 1, telemetry.Attrs(attribute.String("vendor", t.Vendor)))
+	if t.Logger != nil {
+		_, code := outcome.CodeOf(res.Err)
+		t.Logger.InfoContext(ctx, "authwire: token rejected, re-authenticating once",
+			slog.String("vendor", t.Vendor), slog.String("code", code), slog.String("path", r.URL.Path))
+	}
 }
 
 func (t *Token) touch(tok *oauth2.Token) {

@@ -1,6 +1,7 @@
 package tokensource
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/authwire/authwire/clock"
@@ -20,6 +21,8 @@ type config struct {
 	store         Store
 	key           string
 	observe       func(Event)
+	logger        *slog.Logger
+	name          string
 }
 
 func defaults() config {
@@ -85,3 +88,10 @@ func WithStore(s Store, key string) Option {
 // WithObserver calls fn after every fetch, successful or not, once the Source's
 // state reflects it. fn runs on the fetching goroutine: keep it fast.
 func WithObserver(fn func(Event)) Option { return func(o *config) { o.observe = fn } }
+
+// WithLogger writes one line per login and refresh to l (vendor, duration, and on
+// failure the vendor code; never a token or credential). Silent by default.
+func WithLogger(l *slog.Logger) Option { return func(o *config) { o.logger = l } }
+
+// WithName names the Source in logs and metrics (the vendor: "icekredit").
+func WithName(name string) Option { return func(o *config) { o.name = name } }

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"golang.org/x/oauth2"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/authwire/authwire/internal/telemetry"
 	"github.com/authwire/authwire/outcome"
 )
 
@@ -109,9 +113,11 @@ func (s *Source) slow(ctx context.Context) (*oauth2.Token, error) {
 	// The leader's values (trace spans, an oauth2.HTTPClient) reach the fetch, its
 	// cancellation does not: the fetch belongs to every waiter. Close cancels it.
 	fctx := context.WithoutCancel(ctx)
+	start := time.Now()
 	ch := s.group.DoChan(fetchKey, func() (any, error) { return s.fetchAs(fctx, false) })
 	select {
 	case r := <-ch:
+		telemetry.Get().TokenWait.Record(ctx, time.Since(start).Seconds(), telemetry.Attrs(attribute.String("vendor", s.cfg.name)))
 		if r.Err != nil {
 			return nil, r.Err
 		}
@@ -154,11 +160,55 @@ func (s *Source) fetchAs(parent context.Context, background bool) (*entry, error
 			return e, nil
 		}
 	}
-	e, shared, err := s.fetch(parent)
+	ctx, span := telemetry.Tracer().Start(parent, "authwire.token.fetch")
+	e, shared, err := s.fetch(ctx)
+	ev := Event{Background: background, Shared: shared, Err: err, Duration: s.cfg.clock.Now().Sub(start)}
+	s.report(ctx, ev)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
 	if s.cfg.observe != nil {
-		s.cfg.observe(Event{Background: background, Shared: shared, Err: err, Duration: s.cfg.clock.Now().Sub(start)})
+		s.cfg.observe(ev)
 	}
 	return e, err
+}
+
+// report writes one log line and the metrics of a fetch. Errors from fetchers are
+// typed vendor errors that never carry credentials; the token itself is never
+// logged.
+func (s *Source) report(ctx context.Context, ev Event) {
+	result := "ok"
+	if ev.Err != nil {
+		result = "error"
+	}
+	attrs := telemetry.Attrs(attribute.String("vendor", s.cfg.name), attribute.String("result", result))
+	switch {
+	case ev.Shared:
+	case ev.Background:
+		telemetry.Get().Refreshes.Add(ctx, 1, attrs)
+		telemetry.Get().Logins.Add(ctx, 1, attrs)
+	default:
+		telemetry.Get().Logins.Add(ctx, 1, attrs)
+	}
+	if s.cfg.logger == nil {
+		return
+	}
+	msg := "authwire: login"
+	if ev.Background {
+		msg = "authwire: token refresh"
+	}
+	if ev.Shared {
+		msg = "authwire: token from shared store"
+	}
+	args := []any{slog.String("vendor", s.cfg.name), slog.Duration("took", ev.Duration)}
+	if ev.Err != nil {
+		_, code := outcome.CodeOf(ev.Err)
+		args = append(args, slog.String("code", code), slog.Bool("permanent", outcome.IsPermanent(ev.Err)), slog.String("error", ev.Err.Error()))
+		s.cfg.logger.WarnContext(ctx, msg+" failed", args...)
+		return
+	}
+	s.cfg.logger.InfoContext(ctx, msg, args...)
 }
 
 // Event describes one fetch, for [WithObserver]: logs, metrics, tests.

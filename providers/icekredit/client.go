@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -80,6 +81,11 @@ type Config struct {
 	// (tokensource.MemoryStore, redisstore) under a key naming the login URL and
 	// the merchant.
 	TokenStore tokensource.Store
+	// Logger, if set, receives one line per login, re-auth, retry, rate-limit wait
+	// and breaker state change (vendor, code, attempt, wait), and at debug level one
+	// per attempt with headers redacted by allow-list. Never a secret, password
+	// hash, token, signature or body. Silent when nil.
+	Logger *slog.Logger
 }
 
 // Client calls IceKredit products. It is safe for concurrent use; create it with
@@ -135,10 +141,10 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.Clock = clock.OrReal(cfg.Clock)
 	if cfg.Limiter == nil {
-		cfg.Limiter = ratelimit.NewAdaptive(ratelimit.Config{Rate: 10, Burst: 10, Clock: cfg.Clock})
+		cfg.Limiter = ratelimit.NewAdaptive(ratelimit.Config{Logger: cfg.Logger, Rate: 10, Burst: 10, Clock: cfg.Clock})
 	}
 	if cfg.Breakers == nil {
-		cfg.Breakers = breaker.NewSet(breaker.Config{})
+		cfg.Breakers = breaker.NewSet(breaker.Config{Logger: cfg.Logger})
 	}
 	policy := retry.Policy{}
 	if cfg.Retry != nil {
@@ -161,6 +167,8 @@ func New(cfg Config) (*Client, error) {
 	loginPolicy := policy
 	loginPolicy.DeferRetryAfter = true
 	c.loginHTTP = &http.Client{Transport: &retry.Transport{
+		Vendor:     "icekredit",
+		Logger:     cfg.Logger,
 		Policy:     loginPolicy,
 		Classifier: classifyLogin,
 		Base: &ratelimit.Transport{Limiter: cfg.Limiter, Classifier: classifyLogin,
@@ -169,6 +177,8 @@ func New(cfg Config) (*Client, error) {
 
 	opts := []tokensource.Option{
 		tokensource.WithClock(cfg.Clock),
+		tokensource.WithName("icekredit"),
+		tokensource.WithLogger(cfg.Logger),
 		tokensource.WithSlidingExpiry(cfg.TokenTTL),
 		// Using a sliding token keeps it alive; refreshing it early only costs logins.
 		tokensource.WithEarlyRefresh(0, 0),
@@ -180,6 +190,8 @@ func New(cfg Config) (*Client, error) {
 	c.tokens = tokensource.New(tokensource.FetcherFunc(c.login), opts...)
 
 	rt, err := roundtripper.New(roundtripper.Config{
+		Vendor:      "icekredit",
+		Logger:      cfg.Logger,
 		Hosts:       hosts,
 		Classifier:  Classify,
 		Token:       c.tokens,

@@ -21,18 +21,21 @@ import (
 type Credentials struct {
 	// MerchantName is the login name given at onboarding.
 	MerchantName string
-	// pwd is behind a pointer so that even reflection-based printing of a struct
-	// that embeds Credentials in an unexported field (where fmt cannot call our
-	// methods) shows an address, not the hash.
+	// pwd holds the hash inside a closure: reflection-based printing of a struct
+	// that holds Credentials in an unexported field (where fmt cannot call our
+	// methods) reaches a func, which fmt prints as an address, never its value.
+	// (A plain pointer to a string field is dereferenced by %s and %d.)
 	pwd *secret
 }
 
-type secret struct{ md5hex string }
+type secret struct{ md5hex func() string }
+
+func newSecret(h string) *secret { return &secret{md5hex: func() string { return h }} }
 
 // NewCredentials returns the credentials for merchantName, keeping only the
 // lowercase hex MD5 of password.
 func NewCredentials(merchantName, password string) Credentials {
-	return Credentials{MerchantName: merchantName, pwd: &secret{md5hex: md5Hex(password)}}
+	return Credentials{MerchantName: merchantName, pwd: newSecret(md5Hex(password))}
 }
 
 // NewCredentialsFromMD5 returns the credentials for merchantName from the MD5 of
@@ -43,7 +46,7 @@ func NewCredentialsFromMD5(merchantName, passwordMD5 string) (Credentials, error
 	if b, err := hex.DecodeString(h); err != nil || len(b) != md5.Size {
 		return Credentials{}, errors.New("icekredit: the password MD5 must be 32 hex digits")
 	}
-	return Credentials{MerchantName: merchantName, pwd: &secret{md5hex: h}}, nil
+	return Credentials{MerchantName: merchantName, pwd: newSecret(h)}, nil
 }
 
 // md5Hex is the vendor's password transform: lowercase hex MD5.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -59,16 +60,22 @@ type Config struct {
 	// LoginTokenTTL is how long an embedded-page login token from
 	// [Client.LoginTokenSource] is used; zero means [DefaultLoginTokenTTL].
 	LoginTokenTTL time.Duration
+	// Logger, if set, receives one line per login, re-auth, retry, rate-limit wait
+	// and breaker state change (vendor, code, attempt, wait), and at debug level one
+	// per attempt with headers redacted by allow-list. Never a secret, password
+	// hash, token, signature or body. Silent when nil.
+	Logger *slog.Logger
 }
 
 // Client calls NXCloud through the authwire stack: every attempt is paced, guarded
 // by a breaker, classified by the vendor's codes and freshly signed. It is safe for
 // concurrent use; call [Client.Close] when done.
 type Client struct {
-	base  string
-	clock clock.Clock
-	ttl   time.Duration
-	http  *http.Client
+	base   string
+	clock  clock.Clock
+	ttl    time.Duration
+	http   *http.Client
+	logger *slog.Logger
 
 	mu     sync.Mutex
 	src    *tokensource.Source
@@ -108,14 +115,16 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.Clock = clock.OrReal(cfg.Clock)
 	if cfg.Limiter == nil {
-		cfg.Limiter = ratelimit.NewAdaptive(ratelimit.Config{Rate: 10, Burst: 10, Clock: cfg.Clock})
+		cfg.Limiter = ratelimit.NewAdaptive(ratelimit.Config{Logger: cfg.Logger, Rate: 10, Burst: 10, Clock: cfg.Clock})
 	}
 	if cfg.Breakers == nil {
-		cfg.Breakers = breaker.NewSet(breaker.Config{})
+		cfg.Breakers = breaker.NewSet(breaker.Config{Logger: cfg.Logger})
 	}
 	// One budget per account: NXCloud counts 2206 per account, not per path.
 	limitKey := "nxcloud/" + cfg.Credentials.AccessKey + "@" + u.Host
 	rt, err := roundtripper.New(roundtripper.Config{
+		Vendor:     "nxcloud",
+		Logger:     cfg.Logger,
 		Hosts:      hosts,
 		Classifier: Classify,
 		Signer: &Signer{
@@ -134,10 +143,11 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("nxcloud: %w", err)
 	}
 	return &Client{
-		base:  base,
-		clock: cfg.Clock,
-		ttl:   cfg.LoginTokenTTL,
-		http:  &http.Client{Transport: rt},
+		base:   base,
+		clock:  cfg.Clock,
+		ttl:    cfg.LoginTokenTTL,
+		http:   &http.Client{Transport: rt},
+		logger: cfg.Logger,
 	}, nil
 }
 
@@ -236,7 +246,7 @@ func (c *Client) LoginTokenSource() *tokensource.Source {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.src == nil {
-		c.src = tokensource.New(c.LoginFetcher(), tokensource.WithClock(c.clock))
+		c.src = tokensource.New(c.LoginFetcher(), tokensource.WithClock(c.clock), tokensource.WithName("nxcloud"), tokensource.WithLogger(c.logger))
 		if c.closed {
 			c.src.Close()
 		}

@@ -208,3 +208,9 @@ func pathOf(resp *http.Response) string {
 	}
 	return ""
 }
+
+// Vendor implements outcome.Coded.
+func (e *Error) Vendor() string { return "nxcloud" }
+
+// VendorCode implements outcome.Coded: the vendor's code as text.
+func (e *Error) VendorCode() string { return strconv.Itoa(e.Code) }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,6 +52,11 @@ type Config struct {
 	// TokenOptions are extra options for the token cache (a shared Store, early
 	// refresh window...). The clock is set from Clock.
 	TokenOptions []tokensource.Option
+	// Logger, if set, receives one line per login, re-auth, retry, rate-limit wait
+	// and breaker state change (vendor, code, attempt, wait), and at debug level one
+	// per attempt with headers redacted by allow-list. Never a secret, password
+	// hash, token, signature or body. Silent when nil.
+	Logger *slog.Logger
 }
 
 // Client calls VertexPlay through the authwire stack: every request is encrypted
@@ -92,11 +98,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	lim := cfg.Limiter
 	if lim == nil {
-		lim = ratelimit.NewAdaptive(ratelimit.Config{Rate: 10, Burst: 10})
+		lim = ratelimit.NewAdaptive(ratelimit.Config{Logger: cfg.Logger, Rate: 10, Burst: 10})
 	}
 	brk := cfg.Breakers
 	if brk == nil {
-		brk = breaker.NewSet(breaker.Config{})
+		brk = breaker.NewSet(breaker.Config{Logger: cfg.Logger})
 	}
 	timeout := cfg.Timeout
 	if timeout == 0 {
@@ -115,6 +121,8 @@ func New(cfg Config) (*Client, error) {
 	// fetch would be refused as a second probe, so an expired token could keep the
 	// breaker open for ever.
 	authRT, err := roundtripper.New(roundtripper.Config{
+		Vendor:     "vertexplay",
+		Logger:     cfg.Logger,
 		Hosts:      hosts,
 		Classifier: classifyAuth,
 		Signer:     signer,
@@ -128,9 +136,11 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.authHTTP = &http.Client{Transport: authRT, CheckRedirect: noRedirect}
-	opts := append([]tokensource.Option{tokensource.WithClock(clk)}, cfg.TokenOptions...)
+	opts := append([]tokensource.Option{tokensource.WithClock(clk), tokensource.WithName("vertexplay"), tokensource.WithLogger(cfg.Logger)}, cfg.TokenOptions...)
 	c.tokens = tokensource.New(tokensource.FetcherFunc(c.fetchToken), opts...)
 	rt, err := roundtripper.New(roundtripper.Config{
+		Vendor:     "vertexplay",
+		Logger:     cfg.Logger,
 		Hosts:      hosts,
 		Classifier: Classify,
 		Token:      c.tokens,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -226,3 +227,9 @@ func pathOf(resp *http.Response) string {
 	}
 	return ""
 }
+
+// Vendor implements outcome.Coded.
+func (e *Error) Vendor() string { return "vertexplay" }
+
+// VendorCode implements outcome.Coded: the vendor's code as text.
+func (e *Error) VendorCode() string { return strconv.Itoa(e.Code) }
