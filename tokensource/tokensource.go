@@ -98,7 +98,7 @@ func (s *Source) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 		now := s.cfg.clock.Now().UnixNano()
 		if e.expiry == 0 || now < e.expiry {
 			if e.refreshAt != 0 && now >= e.refreshAt {
-				s.refreshInBackground(now)
+				s.refreshInBackground(e, now)
 			}
 			return e.tok, nil
 		}
@@ -128,7 +128,7 @@ func (s *Source) slow(ctx context.Context) (*oauth2.Token, error) {
 }
 
 // refreshInBackground starts one refresh while the current token stays in use.
-func (s *Source) refreshInBackground(now int64) {
+func (s *Source) refreshInBackground(due *entry, now int64) {
 	if now < s.nextTry.Load() || !s.refreshing.CompareAndSwap(false, true) {
 		return
 	}
@@ -141,7 +141,13 @@ func (s *Source) refreshInBackground(now int64) {
 		// Do joins a fetch already in flight (a caller's on a miss) rather than
 		// starting a second one; either way the flag is cleared when it ends.
 		defer s.refreshing.Store(false)
-		s.group.Do(fetchKey, func() (any, error) { return s.fetchAs(context.Background(), true) })
+		s.group.Do(fetchKey, func() (any, error) {
+			// The caller saw due before another refresh replaced it: nothing to do.
+			if cur := s.cur.Load(); cur != due {
+				return cur, nil
+			}
+			return s.fetchAs(context.Background(), true)
+		})
 	}()
 }
 

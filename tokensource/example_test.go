@@ -1,0 +1,31 @@
+package tokensource_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/authwire/authwire/tokensource"
+)
+
+func ExampleNew() {
+	logins := 0
+	src := tokensource.New(tokensource.FetcherFunc(func(ctx context.Context) (*oauth2.Token, error) {
+		logins++ // the vendor's login call goes here
+		return &oauth2.Token{AccessToken: fmt.Sprintf("token-%d", logins), Expiry: time.Now().Add(time.Hour)}, nil
+	}), tokensource.WithEarlyRefresh(5*time.Minute, 30*time.Second))
+	defer src.Close()
+
+	tok, _ := src.TokenContext(context.Background())
+	again, _ := src.Token() // a cache hit: no login
+	fmt.Println(tok.AccessToken, again.AccessToken, logins)
+
+	src.Invalidate(tok) // the vendor answered 401 to this token
+	fresh, _ := src.Token()
+	fmt.Println(fresh.AccessToken, logins)
+	// Output:
+	// token-1 token-1 1
+	// token-2 2
+}
