@@ -172,7 +172,11 @@ func New(cfg Config) (*Client, error) {
 		Policy:     loginPolicy,
 		Classifier: classifyLogin,
 		Base: &ratelimit.Transport{Limiter: cfg.Limiter, Classifier: classifyLogin,
-			Base: &breaker.Transport{Set: cfg.Breakers, Classifier: classifyLogin, Base: w}},
+			// The login has its own breaker key: under one host (a sandbox, a
+			// gateway) it runs nested inside a product call's attempt, and a
+			// half-open breaker's one probe must not need a second probe to log in.
+			Base: &breaker.Transport{Set: cfg.Breakers, Classifier: classifyLogin, Base: w,
+				Key: func(r *http.Request) string { return r.URL.Host + LoginPath }}},
 	}}
 
 	opts := []tokensource.Option{

@@ -1,0 +1,179 @@
+package icekredit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/authwire/authwire/breaker"
+	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/retry"
+)
+
+// FuzzClassify feeds arbitrary replies (status, Retry-After, body) to Classify
+// and classifyLogin, to the envelope decoding and to Client.Do through the whole
+// stack (token_id layer included), and checks that nothing panics, that the
+// outcome is one of the six kinds, and that every non-success carries a typed
+// *Error agreeing with the outcome.
+//
+//	go test -run '^$' -fuzz '^FuzzClassify$' -fuzztime 10s ./providers/icekredit
+func FuzzClassify(f *testing.F) {
+	// The spec's envelopes (login and services), the code table, malformed replies.
+	seeds := []struct {
+		status int
+		after  string
+		body   string
+	}{
+		{200, "", `{"response_code":"00","response_msg":"success","token_id":"0123456789abcdef"}`},
+		{200, "", `{"response_code":"00","result":{"nigeria_auto_decision":{"new_customer":1,"risk_level":"Low"}},"message":"success","trace_id":"abc"}`},
+		{200, "", `{"response_code":"00","result":null,"message":"success"}`},
+		{200, "", `{"response_code":"00","result":"text"}`},
+		{200, "", `{"response_code":"10000429","message":"too frequent requests","trace_id":"t"}`},
+		{429, "2", `{"response_code":"10000429","message":"too frequent requests"}`},
+		{200, "", `{"response_code":"200005","message":"token_id invalid: expired","trace_id":"t"}`},
+		{200, "", `{"response_code":"200006","message":"client IP address has changed"}`},
+		{200, "", `{"response_code":"02","message":"authentication service error"}`},
+		{200, "", `{"response_code":"200002","response_msg":"invalid username or password"}`},
+		{200, "", `{"response_code":"10000415","response_msg":"content type not supported"}`},
+		{200, "", `{"response_code":"20100102","message":"parameters missing: ID"}`},
+		{200, "", `{"response_code":"10000001","message":"service processing error"}`},
+		{200, "", `{"response_code":"99999999","message":"?"}`},
+		{200, "", `{"response_code":0}`},
+		{200, "", `{"response_code":""}`},
+		{200, "", `<html>`},
+		{200, "", ``},
+		{503, "", `Service Unavailable`},
+		{401, "", ``},
+		{302, "", ``},
+		{0, "", `{}`},
+		{-7, "x", `{"response_code":"00"}`},
+	}
+	for _, s := range seeds {
+		f.Add(s.status, s.after, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, status int, after string, body []byte) {
+		resp := &http.Response{StatusCode: status, Header: http.Header{}, Request: &http.Request{URL: &url.URL{Path: PathNigeriaAutoDecision}}}
+		if after != "" {
+			resp.Header.Set("Retry-After", after)
+		}
+		r := Classify(resp, body)
+		checkResult(t, r)
+		lr := classifyLogin(resp, body)
+		checkResult(t, lr)
+		if lr.Kind == outcome.TokenRejected {
+			t.Fatal("classifyLogin returned TokenRejected: there is no token on a login")
+		}
+		if env, ok := parseEnvelope(body); ok && env.ResponseCode == "" {
+			t.Fatal("parseEnvelope reported ok without a response_code")
+		}
+
+		if status < 100 || status > 599 {
+			return
+		}
+		// As a product reply, then as a login reply.
+		err := doWith(t, status, after, body, false)
+		if r.Kind != outcome.Success && err == nil {
+			t.Fatalf("Classify said %s but Do returned no error", r.Kind)
+		}
+		if err := doWith(t, status, after, body, true); err != nil {
+			_ = err.Error()
+		}
+	})
+}
+
+func checkResult(t *testing.T, r outcome.Result) {
+	t.Helper()
+	if r.Kind > outcome.Unknown {
+		t.Fatalf("invalid kind %d", r.Kind)
+	}
+	if r.Kind == outcome.Success {
+		return
+	}
+	var e *Error
+	if !errors.As(r.Err, &e) {
+		t.Fatalf("%s result carries %T, want *icekredit.Error", r.Kind, r.Err)
+	}
+	if e.Kind != r.Kind {
+		t.Fatalf("error kind %s, result kind %s", e.Kind, r.Kind)
+	}
+	if k, ok := outcome.KindOf(r.Err); !ok || k != r.Kind {
+		t.Fatalf("KindOf = %s, %v; want %s", k, ok, r.Kind)
+	}
+	if e.Error() == "" {
+		t.Fatal("empty error string")
+	}
+}
+
+// doWith calls NigeriaAutoDecision against a transport that answers the login
+// (or, with atLogin, the product call) correctly and everything else with the
+// given reply: one attempt, no pacing, a breaker that never opens.
+func doWith(t *testing.T, status int, after string, body []byte, atLogin bool) error {
+	t.Helper()
+	h := http.Header{"Content-Type": {"application/json"}}
+	if after != "" {
+		h.Set("Retry-After", after)
+	}
+	fuzzed := fixedReply{status: status, header: h, body: body}
+	good := fixedReply{status: 200, header: http.Header{}}
+	rt := routeReply{LoginPath: good, "": fuzzed}
+	good.body = []byte(`{"response_code":"00","response_msg":"success","token_id":"fuzz-token"}`)
+	rt[LoginPath] = good
+	if atLogin {
+		good.body = []byte(`{"response_code":"00","result":{"nigeria_auto_decision":{"new_customer":0,"risk_level":"Low"}},"message":"success"}`)
+		rt[LoginPath], rt[""] = fuzzed, good
+	}
+	c, err := New(Config{
+		LoginURL:    "https://sso.icekredit.invalid",
+		BaseURL:     "https://api.icekredit.invalid",
+		Credentials: NewCredentials("fuzz", "fuzz-password"),
+		Transport:   rt,
+		Limiter:     noLimit{},
+		Breakers:    breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
+		Retry:       &retry.Policy{MaxAttempts: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.NigeriaAutoDecision(context.Background(), NigeriaAutoDecisionRequest{ID: "1", Mobile: "2", EquipmentSN: "3", SN: "4"})
+	return err
+}
+
+// routeReply answers by path; "" is every other path.
+type routeReply map[string]fixedReply
+
+func (m routeReply) RoundTrip(r *http.Request) (*http.Response, error) {
+	f, ok := m[r.URL.Path]
+	if !ok {
+		f = m[""]
+	}
+	return f.RoundTrip(r)
+}
+
+type fixedReply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (f fixedReply) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: f.status, Status: http.StatusText(f.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: f.header.Clone(), Body: io.NopCloser(bytes.NewReader(f.body)), ContentLength: int64(len(f.body)), Request: r,
+	}, nil
+}
+
+// noLimit never waits: a fuzzed rate-limit reply must not pause the next input.
+type noLimit struct{}
+
+func (noLimit) Wait(context.Context, string) error { return nil }
+func (noLimit) Observe(string, outcome.Result)     {}
