@@ -12,6 +12,7 @@ package outcome
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -157,4 +158,39 @@ func CodeOf(err error) (vendor, code string) {
 		return c.Vendor(), c.VendorCode()
 	}
 	return "", ""
+}
+
+// Description is the one text form of every provider's typed error, so that an
+// operator reads the same shape whatever the vendor:
+//
+//	vendor: /path: code C message (HTTP 200, rate-limited, trace_id T): hint
+type Description struct {
+	Vendor, Path, Code, Message string
+	HTTPStatus                  int
+	Kind                        Kind
+	// TraceLabel names the vendor's trace field ("trace_id", "logUUID").
+	TraceLabel, TraceID string
+	Hint                string
+}
+
+// String renders the description.
+func (d Description) String() string {
+	var b strings.Builder
+	b.WriteString(d.Vendor + ": ")
+	if d.Path != "" {
+		b.WriteString(d.Path + ": ")
+	}
+	if d.Code != "" {
+		b.WriteString("code " + d.Code + " ")
+	}
+	b.WriteString(d.Message)
+	fmt.Fprintf(&b, " (HTTP %d, %s", d.HTTPStatus, d.Kind)
+	if d.TraceID != "" {
+		b.WriteString(", " + d.TraceLabel + " " + d.TraceID)
+	}
+	b.WriteString(")")
+	if d.Hint != "" {
+		b.WriteString(": " + d.Hint)
+	}
+	return b.String()
 }

@@ -2,9 +2,7 @@ package icekredit
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/authwire/authwire/outcome"
@@ -79,24 +77,10 @@ type Error struct {
 
 // Error implements error; it names the vendor and the code.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("icekredit: ")
-	if e.Path != "" {
-		b.WriteString(e.Path + ": ")
-	}
-	if e.Code != "" {
-		b.WriteString(e.Code + " ")
-	}
-	b.WriteString(e.Message)
-	fmt.Fprintf(&b, " (HTTP %d, %s", e.HTTPStatus, e.Kind)
-	if e.TraceID != "" {
-		b.WriteString(", trace_id " + e.TraceID)
-	}
-	b.WriteString(")")
-	if e.Hint != "" {
-		b.WriteString(": " + e.Hint)
-	}
-	return b.String()
+	return outcome.Description{
+		Vendor: "icekredit", Path: e.Path, Code: e.Code, Message: e.Message, HTTPStatus: e.HTTPStatus,
+		Kind: e.Kind, TraceLabel: "trace_id", TraceID: e.TraceID, Hint: e.Hint,
+	}.String()
 }
 
 // OutcomeKind implements outcome.Kinded.

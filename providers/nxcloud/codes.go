@@ -3,10 +3,8 @@ package nxcloud
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/authwire/authwire/outcome"
@@ -89,24 +87,10 @@ type Error struct {
 
 // Error implements error; it names the vendor and the code.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("nxcloud: ")
-	if e.Path != "" {
-		b.WriteString(e.Path + ": ")
-	}
-	if e.Code != 0 {
-		b.WriteString(strconv.Itoa(e.Code) + " ")
-	}
-	b.WriteString(e.Message)
-	fmt.Fprintf(&b, " (HTTP %d, %s", e.HTTPStatus, e.Kind)
-	if e.TraceID != "" {
-		b.WriteString(", traceId " + e.TraceID)
-	}
-	b.WriteString(")")
-	if e.Hint != "" {
-		b.WriteString(": " + e.Hint)
-	}
-	return b.String()
+	return outcome.Description{
+		Vendor: "nxcloud", Path: e.Path, Code: nxCode(e.Code), Message: e.Message, HTTPStatus: e.HTTPStatus,
+		Kind: e.Kind, TraceLabel: "traceId", TraceID: e.TraceID, Hint: e.Hint,
+	}.String()
 }
 
 // OutcomeKind implements outcome.Kinded.
@@ -214,3 +198,11 @@ func (e *Error) Vendor() string { return "nxcloud" }
 
 // VendorCode implements outcome.Coded: the vendor's code as text.
 func (e *Error) VendorCode() string { return strconv.Itoa(e.Code) }
+
+// nxCode renders a code for messages; 0 means the reply had none.
+func nxCode(c int) string {
+	if c == 0 {
+		return ""
+	}
+	return strconv.Itoa(c)
+}

@@ -3,10 +3,8 @@ package vertexplay
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/authwire/authwire/outcome"
@@ -98,24 +96,10 @@ type Error struct {
 
 // Error implements error; it names the vendor and the code.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("vertexplay: ")
-	if e.Path != "" {
-		b.WriteString(e.Path + ": ")
-	}
-	if e.Code >= 0 {
-		fmt.Fprintf(&b, "code %d ", e.Code)
-	}
-	b.WriteString(e.Message)
-	fmt.Fprintf(&b, " (HTTP %d, %s", e.HTTPStatus, e.Kind)
-	if e.LogUUID != "" {
-		b.WriteString(", logUUID " + e.LogUUID)
-	}
-	b.WriteString(")")
-	if e.Hint != "" {
-		b.WriteString(": " + e.Hint)
-	}
-	return b.String()
+	return outcome.Description{
+		Vendor: "vertexplay", Path: e.Path, Code: vpCode(e.Code), Message: e.Message, HTTPStatus: e.HTTPStatus,
+		Kind: e.Kind, TraceLabel: "logUUID", TraceID: e.LogUUID, Hint: e.Hint,
+	}.String()
 }
 
 // OutcomeKind implements outcome.Kinded.
@@ -233,3 +217,11 @@ func (e *Error) Vendor() string { return "vertexplay" }
 
 // VendorCode implements outcome.Coded: the vendor's code as text.
 func (e *Error) VendorCode() string { return strconv.Itoa(e.Code) }
+
+// vpCode renders a code for messages; -1 means the reply had none.
+func vpCode(c int) string {
+	if c < 0 {
+		return ""
+	}
+	return strconv.Itoa(c)
+}
