@@ -25,12 +25,28 @@ const MaxBody = 1 << 20
 // type assertion, so the classification travels with the response and needs no
 // side table or context value.
 type classified struct {
-	io.Reader
-	closer io.Closer
+	buf    bytes.Reader
+	rest   io.ReadCloser // the unread remainder of a body larger than MaxBody; nil otherwise
 	result Result
 }
 
-func (c *classified) Close() error { return c.closer.Close() }
+func (c *classified) Read(p []byte) (int, error) {
+	n, err := c.buf.Read(p)
+	if err == io.EOF && c.rest != nil {
+		if n > 0 {
+			return n, nil
+		}
+		return c.rest.Read(p)
+	}
+	return n, err
+}
+
+func (c *classified) Close() error {
+	if c.rest != nil {
+		return c.rest.Close()
+	}
+	return nil
+}
 
 // Read classifies resp with c (or [ByStatus] when c is nil), at most once per
 // response: the first call buffers the body, restores it for the caller and
@@ -42,29 +58,50 @@ func Read(resp *http.Response, c Classifier) Result {
 	if c == nil {
 		c = ByStatus
 	}
+	cb := &classified{}
 	var body []byte
 	if resp.Body != nil && resp.Body != http.NoBody {
-		buf, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
-		if err != nil {
+		buf, err := readUpTo(resp.Body, resp.ContentLength, MaxBody+1)
+		switch {
+		case err != nil:
 			// The connection dropped while the body was arriving: the vendor did
 			// process the request, but we do not know its answer.
 			resp.Body.Close()
-			r := Result{Kind: Unknown, Sent: true, Err: err}
-			resp.Body = &classified{Reader: bytes.NewReader(buf), closer: io.NopCloser(nil), result: r}
-			return r
-		}
-		if len(buf) > MaxBody {
-			r := ByStatus(resp, nil)
-			resp.Body = &classified{Reader: io.MultiReader(bytes.NewReader(buf), resp.Body), closer: resp.Body, result: r}
-			return r
+			cb.result = Result{Kind: Unknown, Sent: true, Err: err}
+			cb.buf.Reset(buf)
+			resp.Body = cb
+			return cb.result
+		case len(buf) > MaxBody:
+			cb.result = ByStatus(resp, nil)
+			cb.buf.Reset(buf)
+			cb.rest = resp.Body
+			resp.Body = cb
+			return cb.result
 		}
 		body = buf
 		resp.Body.Close()
 	}
-	r := c(resp, body)
-	r.Sent = true
-	resp.Body = &classified{Reader: bytes.NewReader(body), closer: io.NopCloser(nil), result: r}
-	return r
+	cb.result = c(resp, body)
+	cb.result.Sent = true
+	cb.buf.Reset(body)
+	resp.Body = cb
+	return cb.result
+}
+
+// readUpTo reads at most limit bytes, in one allocation when the length is known.
+func readUpTo(r io.Reader, length, limit int64) ([]byte, error) {
+	if length > 0 && length < limit {
+		buf := make([]byte, length)
+		n, err := io.ReadFull(r, buf)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return buf[:n], io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return buf[:n], err
+		}
+		return buf, nil
+	}
+	return io.ReadAll(io.LimitReader(r, limit))
 }
 
 // Of returns the Result that [Read] attached to resp, classifying by status when no
@@ -97,22 +134,29 @@ func ByStatus(resp *http.Response, _ []byte) Result {
 	return Result{Kind: k, After: RetryAfter(resp), Err: &ResponseError{StatusCode: code, Kind: k}}
 }
 
-// RetryAfter parses the Retry-After header (delta-seconds or HTTP-date); zero when
-// absent or unparsable.
+// MaxRetryAfter caps what [RetryAfter] returns: a vendor's (or a proxy's) absurd
+// or overflowing Retry-After must not freeze a rate-limit key for years.
+const MaxRetryAfter = 5 * time.Minute
+
+// RetryAfter parses the Retry-After header (delta-seconds or HTTP-date), capped at
+// [MaxRetryAfter]; zero when absent or unparsable.
 func RetryAfter(resp *http.Response) time.Duration {
 	v := resp.Header.Get("Retry-After")
 	if v == "" {
 		return 0
 	}
 	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s < 0 {
+		if s <= 0 {
 			return 0
+		}
+		if s >= int64(MaxRetryAfter/time.Second) {
+			return MaxRetryAfter
 		}
 		return time.Duration(s) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := time.Until(t); d > 0 {
-			return d
+			return min(d, MaxRetryAfter)
 		}
 	}
 	return 0

@@ -37,6 +37,8 @@ func TestByStatus(t *testing.T) {
 		{408, nil, outcome.Transient, 0},
 		{429, []string{"Retry-After", "2"}, outcome.RateLimited, 2 * time.Second},
 		{429, []string{"Retry-After", "soon"}, outcome.RateLimited, 0},
+		{429, []string{"Retry-After", "9223372037"}, outcome.RateLimited, outcome.MaxRetryAfter}, // would overflow
+		{429, []string{"Retry-After", "-3"}, outcome.RateLimited, 0},
 		{500, nil, outcome.Transient, 0},
 		{503, []string{"Retry-After", "7"}, outcome.Transient, 7 * time.Second},
 	} {

@@ -66,12 +66,16 @@ type Config struct {
 	MinRate float64
 	// Decrease multiplies the rate on each rate-limited outcome; zero means 0.5.
 	Decrease float64
-	// Increase is added to the rate (requests/s) per success, up to Rate; zero
-	// means Rate/20.
+	// Increase is how fast the rate recovers while requests succeed, in
+	// requests/s gained per second (additive increase over time, not per request,
+	// so a busy key does not snap back to the rate that got it throttled); zero
+	// means Rate/10: from the floor to the ceiling in about ten seconds.
 	Increase float64
 	// Pause is how long the key stops after a rate-limited outcome without a delay
 	// hint; zero means 1 s.
 	Pause time.Duration
+	// MaxPause caps any one pause, hint or not; zero means 1 minute.
+	MaxPause time.Duration
 	// Clock is the time source; nil means the wall clock.
 	Clock clock.Clock
 	// Logger, if set, gets one line per wait and per slow-down.
@@ -87,10 +91,11 @@ type Adaptive struct {
 }
 
 type bucket struct {
-	lim   *rate.Limiter
-	mu    sync.Mutex
-	rate  float64
-	until time.Time // paused until
+	lim      *rate.Limiter
+	mu       sync.Mutex
+	rate     float64
+	until    time.Time // paused until
+	adjusted time.Time // last change of rate
 }
 
 // NewAdaptive returns an adaptive limiter.
@@ -108,10 +113,13 @@ func NewAdaptive(cfg Config) *Adaptive {
 		cfg.Decrease = 0.5
 	}
 	if cfg.Increase <= 0 {
-		cfg.Increase = cfg.Rate / 20
+		cfg.Increase = cfg.Rate / 10
 	}
 	if cfg.Pause <= 0 {
 		cfg.Pause = time.Second
+	}
+	if cfg.MaxPause <= 0 {
+		cfg.MaxPause = time.Minute
 	}
 	cfg.Clock = clock.OrReal(cfg.Clock)
 	return &Adaptive{cfg: cfg, keys: make(map[string]*bucket)}
@@ -141,13 +149,18 @@ func (a *Adaptive) Wait(ctx context.Context, key string) error {
 	b := a.bucket(key)
 	now := a.cfg.Clock.Now()
 	b.mu.Lock()
-	pause := b.until.Sub(now)
+	at := now
+	if b.until.After(now) {
+		at = b.until
+	}
 	b.mu.Unlock()
-	r := b.lim.ReserveN(now, 1)
+	// Reserving at the end of a pause, not now, queues the waiters behind it at
+	// the bucket's pace: they leave one by one when it ends, not all at once.
+	r := b.lim.ReserveN(at, 1)
 	if !r.OK() {
 		return fmt.Errorf("ratelimit: %s: burst too small", key)
 	}
-	wait := max(r.DelayFrom(now), pause)
+	wait := r.DelayFrom(now)
 	if wait <= 0 {
 		return nil
 	}
@@ -167,8 +180,11 @@ func (a *Adaptive) Wait(ctx context.Context, key string) error {
 	return nil
 }
 
-// Observe implements [Limiter]: a rate-limited outcome halves the rate (down to
-// MinRate) and pauses the key for the delay hint; a success adds Increase back.
+// Observe implements [Limiter]. A rate-limited outcome multiplies the rate by
+// Decrease (down to MinRate) and pauses the key for the delay hint — once per
+// episode: answers that arrive while the key is already paused were sent before
+// it slowed down, so they only extend the pause. Successes raise the rate by
+// Increase per second elapsed, up to Rate.
 func (a *Adaptive) Observe(key string, res outcome.Result) {
 	switch res.Kind {
 	case outcome.RateLimited, outcome.Success:
@@ -181,16 +197,23 @@ func (a *Adaptive) Observe(key string, res outcome.Result) {
 	defer b.mu.Unlock()
 	old := b.rate
 	if res.Kind == outcome.RateLimited {
-		b.rate = max(a.cfg.MinRate, b.rate*a.cfg.Decrease)
 		pause := res.After
 		if pause <= 0 {
 			pause = a.cfg.Pause
 		}
+		pause = min(pause, a.cfg.MaxPause)
+		if !b.until.After(now) {
+			b.rate = max(a.cfg.MinRate, b.rate*a.cfg.Decrease)
+		}
 		if u := now.Add(pause); u.After(b.until) {
 			b.until = u
 		}
-	} else {
-		b.rate = min(a.cfg.Rate, b.rate+a.cfg.Increase)
+		b.adjusted = now
+	} else if b.rate < a.cfg.Rate && !b.until.After(now) {
+		if el := now.Sub(b.adjusted); el > 0 {
+			b.rate = min(a.cfg.Rate, b.rate+a.cfg.Increase*el.Seconds())
+			b.adjusted = now
+		}
 	}
 	if b.rate != old {
 		b.lim.SetLimitAt(now, rate.Limit(b.rate))

@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -13,30 +14,72 @@ import (
 
 func TestAdaptiveAIMD(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
-	a := ratelimit.NewAdaptive(ratelimit.Config{Rate: 20, MinRate: 2, Increase: 1, Clock: clk})
+	a := ratelimit.NewAdaptive(ratelimit.Config{Rate: 20, MinRate: 2, Increase: 1, Pause: time.Second, Clock: clk})
 	steps := []struct {
-		kind outcome.Kind
-		want float64
+		advance time.Duration
+		kind    outcome.Kind
+		want    float64
 	}{
-		{outcome.RateLimited, 10}, {outcome.RateLimited, 5}, {outcome.RateLimited, 2.5},
-		{outcome.RateLimited, 2}, // the floor
-		{outcome.Success, 3}, {outcome.Success, 4},
-		{outcome.Transient, 4}, // not a rate signal
+		{0, outcome.RateLimited, 10},
+		{0, outcome.RateLimited, 10}, // same episode: already paused, not cut again
+		{time.Second, outcome.RateLimited, 5},
+		{time.Second, outcome.RateLimited, 2.5},
+		{time.Second, outcome.RateLimited, 2},        // the floor
+		{500 * time.Millisecond, outcome.Success, 2}, // still paused: no recovery
+		{time.Second, outcome.Success, 3.5},          // 1.5 s since the cut, 1 req/s per s
+		{2 * time.Second, outcome.Success, 5.5},
+		{0, outcome.Success, 5.5}, // more successes in the same instant add nothing
+		{time.Second, outcome.Transient, 5.5},
 	}
 	for i, s := range steps {
+		clk.Advance(s.advance)
 		a.Observe("k", outcome.Result{Kind: s.kind})
 		if got := a.Rate("k"); got != s.want {
 			t.Fatalf("step %d (%v): rate %v, want %v", i, s.kind, got, s.want)
 		}
 	}
-	for range 100 {
-		a.Observe("k", outcome.Result{Kind: outcome.Success})
-	}
+	clk.Advance(time.Minute)
+	a.Observe("k", outcome.Result{Kind: outcome.Success})
 	if got := a.Rate("k"); got != 20 {
 		t.Fatalf("recovered to %v, want the ceiling 20", got)
 	}
 	if a.Rate("other") != 20 {
 		t.Fatal("keys are not independent")
+	}
+}
+
+func TestPauseReleasesWaitersAtThePace(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	a := ratelimit.NewAdaptive(ratelimit.Config{Rate: 10, Clock: clk})
+	a.Observe("k", outcome.Result{Kind: outcome.RateLimited, After: 2 * time.Second}) // now 5 req/s
+	var waits []time.Duration
+	for range 3 {
+		start := clk.Now()
+		done := make(chan error, 1)
+		go func() { done <- a.Wait(context.Background(), "k") }()
+		// Move the fake clock in 100 ms steps while the waiter sleeps on it.
+		guard := time.Now().Add(10 * time.Second)
+	wait:
+		for time.Now().Before(guard) {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				break wait
+			default:
+			}
+			if clk.Sleepers() > 0 {
+				clk.Advance(100 * time.Millisecond)
+			}
+			runtime.Gosched()
+		}
+		waits = append(waits, clk.Now().Sub(start))
+	}
+	// The first leaves when the pause ends; the next ones 200 ms apart (5 req/s),
+	// not all together.
+	if waits[0] < 2*time.Second || waits[1] < 200*time.Millisecond || waits[2] < 200*time.Millisecond {
+		t.Fatalf("waits %v", waits)
 	}
 }
 
@@ -76,14 +119,16 @@ func TestWaitCancelled(t *testing.T) {
 }
 
 func ExampleNewAdaptive() {
-	lim := ratelimit.NewAdaptive(ratelimit.Config{Rate: 10})
+	clk := clock.NewFake(time.Unix(0, 0)) // production code leaves Clock nil
+	lim := ratelimit.NewAdaptive(ratelimit.Config{Rate: 10, Clock: clk})
 	// The vendor said "too frequent" (NXCloud 2206): halve the rate and pause.
 	lim.Observe("nxcloud/acct-1", outcome.Result{Kind: outcome.RateLimited, After: time.Second})
 	fmt.Println(lim.Rate("nxcloud/acct-1"))
-	// Each success adds a little back.
+	// Successes win the rate back slowly: 1 req/s per second by default here.
+	clk.Advance(3 * time.Second)
 	lim.Observe("nxcloud/acct-1", outcome.Result{Kind: outcome.Success})
 	fmt.Println(lim.Rate("nxcloud/acct-1"))
 	// Output:
 	// 5
-	// 5.5
+	// 8
 }

@@ -15,11 +15,13 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -89,10 +91,34 @@ type Transport struct {
 	Vendor string
 	// Logger, if set, gets one line per retry (attempt, outcome, vendor code).
 	Logger *slog.Logger
+
+	once   sync.Once
+	policy Policy
+	rc     *retryablehttp.Client
 }
 
-// attempt is the per-request state CheckRetry and Backoff need; it travels in the
-// request's context because retryablehttp's hooks receive only that.
+// Error is returned when the last allowed attempt failed in transport (a dropped
+// connection, a timeout) on a request that was safe to retry. It unwraps to that
+// failure and carries its outcome kind.
+type Error struct {
+	Attempts int
+	Last     outcome.Result
+	Err      error
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	return fmt.Sprintf("retry: gave up after %d attempt(s), last %s: %v", e.Attempts, e.Last.Kind, e.Err)
+}
+
+// Unwrap returns the last attempt's failure.
+func (e *Error) Unwrap() error { return e.Err }
+
+// OutcomeKind implements outcome.Kinded: the kind of the last attempt.
+func (e *Error) OutcomeKind() outcome.Kind { return e.Last.Kind }
+
+// attempt is the per-request state CheckRetry needs; it travels in the request's
+// context because retryablehttp's hooks receive only that.
 type attempt struct {
 	idempotent bool
 	start      time.Time
@@ -103,29 +129,61 @@ type attempt struct {
 
 type attemptKey struct{}
 
-// RoundTrip implements http.RoundTripper.
-func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	p := t.Policy
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = 4
-	}
-	if p.WaitMin <= 0 {
-		p.WaitMin = 50 * time.Millisecond
-	}
-	if p.WaitMax <= 0 {
-		p.WaitMax = 5 * time.Second
-	}
-	if p.MaxElapsed <= 0 {
-		p.MaxElapsed = time.Minute
-	}
-	if p.Backoff == nil {
-		p.Backoff = retryablehttp.LinearJitterBackoff
-	}
-	rt := t.Base
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
+// client builds, once, the retryablehttp client that runs the attempts: the
+// policy is fixed at first use, and per-request state travels in the context.
+func (t *Transport) client() *retryablehttp.Client {
+	t.once.Do(func() {
+		p := t.Policy
+		if p.MaxAttempts <= 0 {
+			p.MaxAttempts = 4
+		}
+		if p.WaitMin <= 0 {
+			p.WaitMin = 50 * time.Millisecond
+		}
+		if p.WaitMax <= 0 {
+			p.WaitMax = 5 * time.Second
+		}
+		if p.MaxElapsed <= 0 {
+			p.MaxElapsed = time.Minute
+		}
+		if p.Backoff == nil {
+			p.Backoff = retryablehttp.LinearJitterBackoff
+		}
+		rt := t.Base
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		t.policy = p
+		t.rc = &retryablehttp.Client{
+			// The inner client must not follow redirects or keep cookies: that is
+			// the outer client's business, and a redirect must reach the host check.
+			HTTPClient: &http.Client{
+				Transport:     rt,
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			},
+			RetryWaitMin: p.WaitMin,
+			RetryWaitMax: p.WaitMax,
+			RetryMax:     p.MaxAttempts - 1,
+			CheckRetry:   t.checkRetry(&t.policy),
+			Backoff:      backoff(&t.policy),
+			ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) {
+				if err == nil && resp != nil {
+					return resp, nil // out of attempts: the caller reads the vendor's answer
+				}
+				if resp != nil {
+					resp.Body.Close()
+				}
+				return nil, err
+			},
+		}
+	})
+	return t.rc
+}
 
+// RoundTrip implements http.RoundTripper. The Transport's fields must not change
+// after its first use.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := t.client()
 	// Buffer the body once; every attempt replays the same bytes, and the layers
 	// inside recognise them and do not copy again.
 	buf, err := reqbody.Read(req)
@@ -146,38 +204,21 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	st.req = r
 
-	c := &retryablehttp.Client{
-		// The inner client must not follow redirects or keep cookies: that is the
-		// outer client's business, and a redirect must reach the host check.
-		HTTPClient: &http.Client{
-			Transport:     rt,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		RetryWaitMin: p.WaitMin,
-		RetryWaitMax: p.WaitMax,
-		RetryMax:     p.MaxAttempts - 1,
-		CheckRetry:   t.checkRetry(&p),
-		Backoff:      backoff(&p),
-		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) {
-			if err == nil && resp != nil {
-				return resp, nil // out of attempts: the caller reads the vendor's answer
-			}
-			if resp != nil {
-				resp.Body.Close()
-			}
-			return nil, err
-		},
-	}
 	resp, err := c.Do(rr)
+	if err == nil {
+		return resp, nil
+	}
 	// Undo http.Client's wrapping (we are a transport, not a client) — only at the
 	// top: a *url.Error deeper down is part of our own typed error.
 	if ue, ok := err.(*url.Error); ok && ue.Err != nil {
 		err = ue.Err
 	}
-	if err != nil {
-		return nil, err
+	if _, typed := outcome.KindOf(err); !typed && !errors.Is(err, outcome.ErrUnknown) && req.Context().Err() == nil {
+		// A bare transport error after the last attempt: say how many were made
+		// and what the last one means, like every other final answer.
+		return nil, &Error{Attempts: st.n, Last: st.last, Err: err}
 	}
-	return resp, nil
+	return nil, err
 }
 
 func (t *Transport) checkRetry(p *Policy) retryablehttp.CheckRetry {

@@ -30,29 +30,57 @@ func HostsOf(baseURLs ...string) (Hosts, error) {
 	return h, nil
 }
 
-// Allows reports whether u's origin is one of h.
+// Allows reports whether u's origin is one of h. It does not allocate: it runs on
+// every request.
 func (h Hosts) Allows(u *url.URL) bool {
 	if u == nil {
 		return false
 	}
-	o := origin(u)
+	host, port := splitHostPort(u.Host)
+	port = dropDefaultPort(u.Scheme, port)
 	for _, x := range h {
-		if x == o {
-			return true
+		scheme, rest, ok := strings.Cut(x, "://")
+		if !ok || !strings.EqualFold(scheme, u.Scheme) {
+			continue
 		}
-		if pu, err := url.Parse(x); err == nil && origin(pu) == o {
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			rest = rest[:i]
+		}
+		xh, xp := splitHostPort(rest)
+		if strings.EqualFold(xh, host) && dropDefaultPort(scheme, xp) == port {
 			return true
 		}
 	}
 	return false
 }
 
+// splitHostPort splits "host:port", "[v6]:port", "host" or "[v6]" without
+// allocating; the host comes back without brackets.
+func splitHostPort(hp string) (host, port string) {
+	if strings.HasPrefix(hp, "[") {
+		if i := strings.IndexByte(hp, ']'); i > 0 {
+			host, rest := hp[1:i], hp[i+1:]
+			return host, strings.TrimPrefix(rest, ":")
+		}
+		return hp, ""
+	}
+	if i := strings.LastIndexByte(hp, ':'); i >= 0 && strings.IndexByte(hp[:i], ':') < 0 {
+		return hp[:i], hp[i+1:]
+	}
+	return hp, ""
+}
+
+func dropDefaultPort(scheme, port string) string {
+	if (strings.EqualFold(scheme, "https") && port == "443") || (strings.EqualFold(scheme, "http") && port == "80") {
+		return ""
+	}
+	return port
+}
+
 func origin(u *url.URL) string {
 	scheme := strings.ToLower(u.Scheme)
 	host, port := u.Hostname(), u.Port()
-	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
-		port = ""
-	}
+	port = dropDefaultPort(scheme, port)
 	host = strings.ToLower(host)
 	if port != "" {
 		host = net.JoinHostPort(host, port)

@@ -280,7 +280,7 @@ type closeRecorder struct {
 func (c *closeRecorder) Close() error { c.closed = true; return nil }
 
 func TestHostsMatchOrigins(t *testing.T) {
-	h := hostsOf(t, "https://API.example.com", "http://127.0.0.1:8080/base")
+	h := hostsOf(t, "https://API.example.com", "http://127.0.0.1:8080/base", "http://[::1]:9000")
 	for _, tc := range []struct {
 		url  string
 		want bool
@@ -292,6 +292,9 @@ func TestHostsMatchOrigins(t *testing.T) {
 		{"https://evil.io/?https://api.example.com", false},
 		{"http://127.0.0.1:8080/other", true},
 		{"http://127.0.0.1:8081/", false},
+		{"http://[::1]:9000/x", true},
+		{"http://[::1]:9001/x", false},
+		{"http://127.0.0.1/", false},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, tc.url, nil)

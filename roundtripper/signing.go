@@ -48,7 +48,14 @@ func (s *Signing) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("roundtripper: read request body: %w", err)
 	}
-	c := req.Clone(req.Context())
+	// A shallow copy with its own headers is all the Signer may change; a full
+	// Clone would also copy the URL, trailers and form on every attempt.
+	c := new(http.Request)
+	*c = *req
+	c.Header = req.Header.Clone()
+	if c.Header == nil {
+		c.Header = make(http.Header)
+	}
 	out, err := s.Signer.Sign(c, body)
 	if err != nil {
 		return nil, fmt.Errorf("roundtripper: sign: %w", err)

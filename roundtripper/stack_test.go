@@ -198,8 +198,10 @@ func TestLimiterFailsFastPastTheDeadline(t *testing.T) {
 	if r := lim.Rate("k"); r != 5 {
 		t.Fatalf("rate = %v after one rate-limited answer, want 5 (halved)", r)
 	}
-	lim.Observe("k", outcome.Result{Kind: outcome.RateLimited, After: 10 * time.Hour})
-	err = lim.Wait(ctx, "k")
+	lim.Observe("k", outcome.Result{Kind: outcome.RateLimited, After: 10 * time.Hour}) // capped by MaxPause (1 min)
+	short, cancelShort := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelShort()
+	err = lim.Wait(short, "k")
 	var we *ratelimit.WaitError
 	if !errors.Is(err, ratelimit.ErrDeadline) || !errors.As(err, &we) || we.Key != "k" {
 		t.Fatalf("err = %v, want a WaitError matching ErrDeadline", err)

@@ -129,7 +129,9 @@ func (s *Source) slow(ctx context.Context) (*oauth2.Token, error) {
 
 // refreshInBackground starts one refresh while the current token stays in use.
 func (s *Source) refreshInBackground(due *entry, now int64) {
-	if now < s.nextTry.Load() || !s.refreshing.CompareAndSwap(false, true) {
+	// Loads first: while a refresh is in flight every hit passes here, and a
+	// failing CompareAndSwap would still take the cache line for writing.
+	if s.refreshing.Load() || now < s.nextTry.Load() || !s.refreshing.CompareAndSwap(false, true) {
 		return
 	}
 	if !s.track() {

@@ -44,6 +44,14 @@ func Read(req *http.Request) ([]byte, error) {
 			rc.Close()
 		}
 	}
+	if n := req.ContentLength; n > 0 && n < 64<<20 {
+		// One allocation of the right size instead of ReadAll's doubling.
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(req.Body, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
 	return io.ReadAll(req.Body)
 }
 
@@ -61,8 +69,7 @@ func Set(req *http.Request, buf []byte) {
 // Buffer reads req's body once and makes it replayable. req must be a request the
 // caller owns (a clone), never the one handed to RoundTrip.
 func Buffer(req *http.Request) error {
-	if b, ok := req.Body.(*Body); ok && req.GetBody != nil {
-		_ = b
+	if _, ok := req.Body.(*Body); ok && req.GetBody != nil {
 		return nil
 	}
 	buf, err := Read(req)
