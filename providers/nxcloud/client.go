@@ -194,8 +194,8 @@ func (c *Client) Do(ctx context.Context, path string, params any, result any) er
 		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
 	}
 	req.Header.Set("Content-Type", "application/json")
-	setHeader(req.Header, HeaderBizType, strconv.Itoa(int(op.BizType)))
-	setHeader(req.Header, HeaderAction, op.Action)
+	setHeader(req.Header, HeaderBizType, []string{strconv.Itoa(int(op.BizType))})
+	setHeader(req.Header, HeaderAction, []string{op.Action})
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ue, ok := err.(*url.Error); ok {

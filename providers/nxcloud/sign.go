@@ -5,8 +5,6 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
-	"hash"
-	"io"
 	"mime"
 	"net/http"
 	"net/textproto"
@@ -64,37 +62,46 @@ type Headers struct {
 // which is not signed). To print it, as `authwire sign --explain` does, pass "***"
 // as accessSecret: the real string contains the secret.
 func StringToSign(h Headers, body []byte, accessSecret string) string {
-	var b strings.Builder
-	writeStringToSign(&b, h, body, accessSecret)
-	return b.String()
+	return string(appendStringToSign(nil, h, body, accessSecret))
 }
 
-func writeStringToSign(w io.Writer, h Headers, body []byte, accessSecret string) {
-	io.WriteString(w, "accessKey="+h.AccessKey+"&action="+h.Action+"&bizType="+h.BizType+"&ts="+h.TS)
+// appendStringToSign appends the string the vendor hashes to buf.
+func appendStringToSign(buf []byte, h Headers, body []byte, accessSecret string) []byte {
+	buf = append(buf, "accessKey="...)
+	buf = append(buf, h.AccessKey...)
+	buf = append(buf, "&action="...)
+	buf = append(buf, h.Action...)
+	buf = append(buf, "&bizType="...)
+	buf = append(buf, h.BizType...)
+	buf = append(buf, "&ts="...)
+	buf = append(buf, h.TS...)
 	if len(body) > 0 {
-		io.WriteString(w, "&body=")
-		w.Write(body)
+		buf = append(buf, "&body="...)
+		buf = append(buf, body...)
 	}
-	io.WriteString(w, "&accessSecret=")
-	io.WriteString(w, accessSecret)
+	buf = append(buf, "&accessSecret="...)
+	return append(buf, accessSecret...)
 }
 
 // Sign returns the sign header: the lowercase hex MD5 or SHA-256 of
 // [StringToSign]. It is a pure function, so the vendor's test vectors can be
 // checked against it. An algorithm other than [MD5], [SHA256] or "" (MD5) yields "".
 func Sign(h Headers, body []byte, accessSecret string, alg Algorithm) string {
-	var hh hash.Hash
-	switch alg {
-	case MD5, "":
-		hh = md5.New()
-	case SHA256:
-		hh = sha256.New()
-	default:
+	if alg != MD5 && alg != SHA256 && alg != "" {
 		return ""
 	}
-	// Hash the pieces directly: the string with the secret is never built.
-	writeStringToSign(hh, h, body, accessSecret)
-	return hex.EncodeToString(hh.Sum(nil))
+	// One buffer of the right size, hashed in one call; it holds the secret, so
+	// it is wiped before it is dropped.
+	n := 64 + len(h.AccessKey) + len(h.Action) + len(h.BizType) + len(h.TS) + len(body) + len(accessSecret)
+	buf := appendStringToSign(make([]byte, 0, n), h, body, accessSecret)
+	defer clear(buf)
+	var out [2 * sha256.Size]byte
+	if alg == SHA256 {
+		sum := sha256.Sum256(buf)
+		return string(out[:hex.Encode(out[:], sum[:])])
+	}
+	sum := md5.Sum(buf)
+	return string(out[:hex.Encode(out[:], sum[:])])
 }
 
 // BizType is NXCloud's business line, sent in the bizType header.
@@ -211,21 +218,38 @@ func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
 	if isMultipart(req.Header) {
 		signed = nil // the vendor leaves multipart bodies out of the signature
 	}
-	setHeader(req.Header, HeaderAccessKey, h.AccessKey)
-	setHeader(req.Header, HeaderAction, h.Action)
-	setHeader(req.Header, HeaderBizType, h.BizType)
-	setHeader(req.Header, HeaderTS, h.TS)
-	setHeader(req.Header, HeaderSign, Sign(h, signed, s.Credentials.secret(), alg))
+	// One backing array for the six values: this runs on every attempt.
+	vals := [...]string{h.AccessKey, h.Action, h.BizType, h.TS, Sign(h, signed, s.Credentials.secret(), alg), string(SHA256)}
+	backing := vals[:]
+	for i, name := range signedHeaders {
+		setHeader(req.Header, name, backing[i:i+1:i+1])
+	}
 	if alg == SHA256 {
-		setHeader(req.Header, HeaderAlgorithm, string(SHA256))
+		setHeader(req.Header, HeaderAlgorithm, backing[5:6:6])
 	} else {
 		delHeader(req.Header, HeaderAlgorithm)
 	}
 	return body, nil
 }
 
+var signedHeaders = [...]string{HeaderAccessKey, HeaderAction, HeaderBizType, HeaderTS, HeaderSign}
+
+// canonical caches the canonical spelling of the vendor's header names, which a
+// caller may have used with Header.Set.
+var canonical = func() map[string]string {
+	m := make(map[string]string)
+	for _, n := range []string{HeaderAccessKey, HeaderAction, HeaderBizType, HeaderTS, HeaderSign, HeaderAlgorithm} {
+		m[n] = textproto.CanonicalMIMEHeaderKey(n)
+	}
+	return m
+}()
+
 func isMultipart(h http.Header) bool {
-	mt, _, err := mime.ParseMediaType(header(h, "Content-Type"))
+	ct := header(h, "Content-Type")
+	if len(ct) < 9 || !strings.EqualFold(ct[:9], "multipart") {
+		return false // the common case, without parsing
+	}
+	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == "multipart/form-data"
 }
 
@@ -239,14 +263,18 @@ func header(h http.Header, name string) string {
 
 // setHeader writes the header with exactly the vendor's spelling, replacing a
 // canonicalised copy a caller may have set.
-func setHeader(h http.Header, name, v string) {
+func setHeader(h http.Header, name string, v []string) {
 	delHeader(h, name)
-	h[name] = []string{v}
+	h[name] = v
 }
 
 func delHeader(h http.Header, name string) {
 	delete(h, name)
-	delete(h, textproto.CanonicalMIMEHeaderKey(name))
+	c, ok := canonical[name]
+	if !ok {
+		c = textproto.CanonicalMIMEHeaderKey(name)
+	}
+	delete(h, c)
 }
 
 // ParamError reports a request refused locally, before anything was sent: a
