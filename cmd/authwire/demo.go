@@ -59,6 +59,7 @@ const (
 	endUnresolved  ending = "transfer unknown, check failed too (UnresolvedError)"
 	endBreakerOpen ending = "breaker open, failed fast (breaker.ErrOpen)"
 	endExhausted   ending = "vendor still failing after retries (typed transient)"
+	endRejected2   ending = "new token killed too before its re-send (typed token-rejected)"
 )
 
 // demoVendor is one vendor's part of the demo.
@@ -235,6 +236,12 @@ func expected(err error, sideEffect bool) (ending, error) {
 	// typed error, transient or rate limited: the right answer, not a bug.
 	if k, ok := outcome.KindOf(err); ok && (k == outcome.Transient || k == outcome.RateLimited) && isVendorError(err) {
 		return endExhausted, nil
+	}
+	// Re-auth re-sends once and never loops: a request whose fresh token was also
+	// killed (the demo revokes tokens and jumps the clock past their life, and the
+	// two can fall inside one request) ends with the vendor's typed rejection.
+	if k, ok := outcome.KindOf(err); ok && k == outcome.TokenRejected && isVendorError(err) {
+		return endRejected2, nil
 	}
 	return "", err
 }
