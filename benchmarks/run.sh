@@ -1,0 +1,35 @@
+#!/bin/sh
+# Runs the authwire benchmarks (-count 6, about 6–8 minutes on 2 cores) and
+# summarises them with benchstat. Usage: benchmarks/run.sh [extra go test flags]
+# The raw output is kept in benchmarks/bench.txt (override with OUT=path).
+set -eu
+cd "$(dirname "$0")/.."
+out=${OUT:-benchmarks/bench.txt}
+count=${COUNT:-6}
+
+if ! command -v benchstat >/dev/null 2>&1; then
+	PATH="$(go env GOPATH)/bin:$PATH"
+	if ! command -v benchstat >/dev/null 2>&1; then
+		go install golang.org/x/perf/cmd/benchstat@latest
+	fi
+fi
+
+{
+	echo "# go version: $(go version)"
+	echo "# nproc: $(nproc)"
+	echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+} >"$out"
+go test -run '^$' -bench . -benchmem -count "$count" -timeout 30m "$@" ./benchmarks/ | tee -a "$out"
+
+echo
+echo "== benchstat (all)"
+benchstat "$out"
+echo
+echo "== cache hit: authwire vs oauth2.ReuseTokenSource"
+benchstat -filter '.name:CacheHit' -col /impl "$out"
+echo
+echo "== per-request overhead, by stack"
+benchstat -filter '.name:Overhead' -col /via -row /req "$out"
+echo
+echo "== 2206 storm, by client"
+benchstat -filter '.name:ThrottleStorm' -col /via "$out"
