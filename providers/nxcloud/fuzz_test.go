@@ -1,0 +1,158 @@
+package nxcloud
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/authwire/authwire/breaker"
+	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/retry"
+)
+
+// FuzzClassify feeds arbitrary replies (status, Retry-After, body) to Classify,
+// to the envelope decoding and to Client.Do through the whole stack, and checks
+// that nothing panics, that the outcome is one of the six kinds, and that every
+// non-success carries a typed *Error agreeing with the outcome.
+//
+//	go test -run '^$' -fuzz '^FuzzClassify$' -fuzztime 10s ./providers/nxcloud
+func FuzzClassify(f *testing.F) {
+	// The spec's envelopes, the replies the code table knows, and malformed ones.
+	seeds := []struct {
+		status int
+		after  string
+		body   string
+	}{
+		{200, "", `{"code":0,"message":"success","data":{"token":"abc"}}`},
+		{200, "", `{"code":0,"msg":"success","data":{"requestId":"r1","url":"http://x/ota"}}`},
+		{200, "", `{"code":0,"message":"success","data":{}}`},
+		{200, "", `{"code":"0","message":"ok","data":null}`},
+		{200, "", `{"code":2206,"message":"request is too frequent"}`},
+		{200, "3", `{"code":2206,"msg":"too frequent"}`},
+		{200, "Wed, 21 Oct 2015 07:28:00 GMT", `{"code":2206}`},
+		{200, "", `{"code":1003,"message":"sign does not match"}`},
+		{200, "", `{"code":9000,"message":"parameter exception"}`},
+		{200, "", `{"code":9901,"msg":"parameter missing: phone"}`},
+		{200, "", `{"code":9001,"message":"system business error","traceId":"t-1"}`},
+		{200, "", `{"code":-1,"message":"request failed"}`},
+		{200, "", `{"code":4242}`},
+		{200, "", `{"code":99999999999999999999}`},
+		{200, "", `{"code":"x"}`},
+		{200, "", `{"code":null}`},
+		{200, "", `{"code":0,"data":"not an object"}`},
+		{200, "", `{"code":0,"data":[1,2]}`},
+		{200, "", `<html>`},
+		{200, "", ``},
+		{503, "", `Service Unavailable`},
+		{502, "120", `{"code":9000,"message":"bad"}`},
+		{429, "", ``},
+		{301, "", ``},
+		{0, "", `{}`},
+		{-1, "-5", `{"code":0}`},
+	}
+	for _, s := range seeds {
+		f.Add(s.status, s.after, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, status int, after string, body []byte) {
+		resp := &http.Response{StatusCode: status, Header: http.Header{}, Request: &http.Request{URL: &url.URL{Path: PathGetCode}}}
+		if after != "" {
+			resp.Header.Set("Retry-After", after)
+		}
+		r := Classify(resp, body)
+		checkResult(t, r)
+		if env, ok := parseEnvelope(body); ok && env.Code == nil {
+			t.Fatalf("parseEnvelope reported ok without a code")
+		}
+		_ = r.Kind.String()
+
+		// The same reply through Client.Do (status kept to what an HTTP client sees).
+		if status < 100 || status > 599 {
+			return
+		}
+		err := doWith(t, status, after, body)
+		if r.Kind != outcome.Success && err == nil {
+			t.Fatalf("Classify said %s but Do returned no error", r.Kind)
+		}
+		if err != nil {
+			_ = err.Error()
+		}
+	})
+}
+
+func checkResult(t *testing.T, r outcome.Result) {
+	t.Helper()
+	if r.Kind > outcome.Unknown {
+		t.Fatalf("invalid kind %d", r.Kind)
+	}
+	if r.Kind == outcome.Success {
+		return
+	}
+	var e *Error
+	if !errors.As(r.Err, &e) {
+		t.Fatalf("%s result carries %T, want *nxcloud.Error", r.Kind, r.Err)
+	}
+	if e.Kind != r.Kind {
+		t.Fatalf("error kind %s, result kind %s", e.Kind, r.Kind)
+	}
+	if k, ok := outcome.KindOf(r.Err); !ok || k != r.Kind {
+		t.Fatalf("KindOf = %s, %v; want %s", k, ok, r.Kind)
+	}
+	if e.Error() == "" {
+		t.Fatal("empty error string")
+	}
+}
+
+// doWith calls Client.Do against a transport that answers every request with the
+// given reply; one attempt, no pacing, a breaker that never opens.
+func doWith(t *testing.T, status int, after string, body []byte) error {
+	t.Helper()
+	h := http.Header{"Content-Type": {"application/json"}}
+	if after != "" {
+		h.Set("Retry-After", after)
+	}
+	c, err := New(Config{
+		BaseURL:     "https://nxcloud.invalid",
+		Credentials: NewCredentials("fuzz-key", "fuzz-secret"),
+		Transport:   fixedReply{status: status, header: h, body: body},
+		Limiter:     noLimit{},
+		Breakers:    breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
+		Retry:       &retry.Policy{MaxAttempts: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var data struct {
+		Token     string `json:"token"`
+		RequestID string `json:"requestId"`
+	}
+	return c.Do(retry.Idempotent(context.Background()), PathLogin, nil, &data)
+}
+
+type fixedReply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (f fixedReply) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: f.status, Status: http.StatusText(f.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: f.header.Clone(), Body: io.NopCloser(bytes.NewReader(f.body)), ContentLength: int64(len(f.body)), Request: r,
+	}, nil
+}
+
+// noLimit never waits: a fuzzed rate-limit reply must not pause the next input.
+type noLimit struct{}
+
+func (noLimit) Wait(context.Context, string) error { return nil }
+func (noLimit) Observe(string, outcome.Result)     {}

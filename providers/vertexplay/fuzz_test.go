@@ -1,0 +1,187 @@
+package vertexplay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/authwire/authwire/breaker"
+	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/retry"
+)
+
+// FuzzClassify feeds arbitrary replies (status, Retry-After, body) to Classify
+// and classifyAuth, to the envelope decoding, to the token lifetime parsing and
+// to Client.Do through the whole stack (the /v2/auth fetch included), and checks
+// that nothing panics, that the outcome is one of the six kinds, and that every
+// non-success carries a typed *Error agreeing with the outcome.
+//
+//	go test -run '^$' -fuzz '^FuzzClassify$' -fuzztime 10s ./providers/vertexplay
+func FuzzClassify(f *testing.F) {
+	// The spec's envelope, the code table, the token reply, malformed replies.
+	seeds := []struct {
+		status int
+		after  string
+		body   string
+	}{
+		{200, "", `{"code":0,"message":"No error.","data":[{"gameId":"1001","name":"Fortune Dragon","type":"slot"}],"logUUID":"5f0c"}`},
+		{200, "", `{"code":0,"message":"No error.","data":{"games":[{"gameId":1002,"name":"x"}],"list":[]}}`},
+		{200, "", `{"code":0,"message":"No error.","data":{"accessToken":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjQxMDI0NDQ4MDAsImlhdCI6MTcwMDAwMDAwMH0.c2ln","expiresIn":3600,"tokenType":"Bearer"}}`},
+		{200, "", `{"code":0,"data":{"accessToken":"a.b.c","expiresIn":-1}}`},
+		{200, "", `{"code":0,"data":null}`},
+		{200, "", `{"code":35,"message":"Transaction pending.","data":{"transId":"t1","amount":1.5}}`},
+		{200, "", `{"code":77,"message":"Too many requests."}`},
+		{200, "9", `{"code":77}`},
+		{200, "", `{"code":12,"message":"Authorization error."}`},
+		{401, "", `{"code":12,"message":"token expired","logUUID":"u"}`},
+		{401, "", ``},
+		{200, "", `{"code":83,"message":"Signature verification failed."}`},
+		{200, "", `{"code":84}`},
+		{200, "", `{"code":7,"message":"Internal error."}`},
+		{200, "", `{"code":3}`},
+		{200, "", `{"code":1e3}`},
+		{200, "", `{"code":"0"}`},
+		{200, "", `{"code":0,"data":"x"}`},
+		{200, "", `<html>`},
+		{200, "", ``},
+		{502, "", "502 Bad Gateway\n"},
+		{404, "", `{"code":11,"message":"unknown endpoint"}`},
+		{307, "", ``},
+		{0, "", `{}`},
+	}
+	for _, s := range seeds {
+		f.Add(s.status, s.after, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, status int, after string, body []byte) {
+		resp := &http.Response{StatusCode: status, Header: http.Header{}, Request: &http.Request{URL: &url.URL{Path: PathGames}}}
+		if after != "" {
+			resp.Header.Set("Retry-After", after)
+		}
+		r := Classify(resp, body)
+		checkResult(t, r)
+		ar := classifyAuth(resp, body)
+		checkResult(t, ar)
+		if ar.Kind == outcome.TokenRejected {
+			t.Fatal("classifyAuth returned TokenRejected: there is no token on /v2/auth")
+		}
+		if env, ok := parseEnvelope(body); ok && env.Code == nil {
+			t.Fatal("parseEnvelope reported ok without a code")
+		}
+		if d := tokenLifetime(time.Now(), 3600, string(body)); d <= 0 {
+			t.Fatalf("tokenLifetime = %v, want > 0", d)
+		}
+
+		if status < 100 || status > 599 {
+			return
+		}
+		// As a business reply, then as the /v2/auth reply.
+		err := doWith(t, status, after, body, false)
+		if r.Kind != outcome.Success && err == nil {
+			t.Fatalf("Classify said %s but Do returned no error", r.Kind)
+		}
+		if err := doWith(t, status, after, body, true); err != nil {
+			_ = err.Error()
+		}
+	})
+}
+
+func checkResult(t *testing.T, r outcome.Result) {
+	t.Helper()
+	if r.Kind > outcome.Unknown {
+		t.Fatalf("invalid kind %d", r.Kind)
+	}
+	if r.Kind == outcome.Success {
+		return
+	}
+	var e *Error
+	if !errors.As(r.Err, &e) {
+		t.Fatalf("%s result carries %T, want *vertexplay.Error", r.Kind, r.Err)
+	}
+	if e.Kind != r.Kind {
+		t.Fatalf("error kind %s, result kind %s", e.Kind, r.Kind)
+	}
+	if k, ok := outcome.KindOf(r.Err); !ok || k != r.Kind {
+		t.Fatalf("KindOf = %s, %v; want %s", k, ok, r.Kind)
+	}
+	if e.Error() == "" {
+		t.Fatal("empty error string")
+	}
+}
+
+const fuzzAPIKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+// doWith calls Games against a transport that answers /v2/auth (or, with
+// atAuth, /v2/games) correctly and the other with the given reply: one attempt,
+// no pacing, a breaker that never opens.
+func doWith(t *testing.T, status int, after string, body []byte, atAuth bool) error {
+	t.Helper()
+	h := http.Header{"Content-Type": {"application/json"}}
+	if after != "" {
+		h.Set("Retry-After", after)
+	}
+	fuzzed := fixedReply{status: status, header: h, body: body}
+	auth := fixedReply{status: 200, header: http.Header{}, body: []byte(`{"code":0,"message":"No error.","data":{"accessToken":"fuzz-token","expiresIn":3600,"tokenType":"Bearer"}}`)}
+	games := fixedReply{status: 200, header: http.Header{}, body: []byte(`{"code":0,"message":"No error.","data":[]}`)}
+	rt := routeReply{AuthPath: auth, "": fuzzed}
+	if atAuth {
+		rt = routeReply{AuthPath: fuzzed, "": games}
+	}
+	creds, err := NewCredentials("fuzzAgent", fuzzAPIKey, "fuzz-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{
+		BaseURL:     "https://vertexplay.invalid",
+		Credentials: creds,
+		Transport:   rt,
+		Limiter:     noLimit{},
+		Breakers:    breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
+		Retry:       &retry.Policy{MaxAttempts: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Games(context.Background())
+	return err
+}
+
+// routeReply answers by path; "" is every other path.
+type routeReply map[string]fixedReply
+
+func (m routeReply) RoundTrip(r *http.Request) (*http.Response, error) {
+	f, ok := m[r.URL.Path]
+	if !ok {
+		f = m[""]
+	}
+	return f.RoundTrip(r)
+}
+
+type fixedReply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (f fixedReply) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: f.status, Status: http.StatusText(f.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: f.header.Clone(), Body: io.NopCloser(bytes.NewReader(f.body)), ContentLength: int64(len(f.body)), Request: r,
+	}, nil
+}
+
+// noLimit never waits: a fuzzed rate-limit reply must not pause the next input.
+type noLimit struct{}
+
+func (noLimit) Wait(context.Context, string) error { return nil }
+func (noLimit) Observe(string, outcome.Result)     {}
