@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"mime"
 	"net/http"
 	"net/textproto"
@@ -87,21 +88,30 @@ func appendStringToSign(buf []byte, h Headers, body []byte, accessSecret string)
 // [StringToSign]. It is a pure function, so the vendor's test vectors can be
 // checked against it. An algorithm other than [MD5], [SHA256] or "" (MD5) yields "".
 func Sign(h Headers, body []byte, accessSecret string, alg Algorithm) string {
-	if alg != MD5 && alg != SHA256 && alg != "" {
+	var hh hash.Hash
+	switch alg {
+	case MD5, "":
+		hh = md5.New()
+	case SHA256:
+		hh = sha256.New()
+	default:
 		return ""
 	}
-	// One buffer of the right size, hashed in one call; it holds the secret, so
-	// it is wiped before it is dropped.
-	n := 64 + len(h.AccessKey) + len(h.Action) + len(h.BizType) + len(h.TS) + len(body) + len(accessSecret)
-	buf := appendStringToSign(make([]byte, 0, n), h, body, accessSecret)
-	defer clear(buf)
-	var out [2 * sha256.Size]byte
-	if alg == SHA256 {
-		sum := sha256.Sum256(buf)
-		return string(out[:hex.Encode(out[:], sum[:])])
+	// The headers and the secret go through one small buffer (wiped after: it
+	// holds the secret); the body is hashed in place, never copied, whatever its size.
+	buf := appendStringToSign(make([]byte, 0, 96+len(h.AccessKey)+len(h.Action)+len(h.BizType)+len(h.TS)+len(accessSecret)), h, nil, "")
+	buf = buf[:len(buf)-len("&accessSecret=")]
+	hh.Write(buf)
+	if len(body) > 0 {
+		hh.Write([]byte("&body="))
+		hh.Write(body)
 	}
-	sum := md5.Sum(buf)
-	return string(out[:hex.Encode(out[:], sum[:])])
+	buf = append(append(buf[:0], "&accessSecret="...), accessSecret...)
+	hh.Write(buf)
+	clear(buf)
+	var out [2 * sha256.Size]byte
+	sum := hh.Sum(buf[:0])
+	return string(out[:hex.Encode(out[:], sum)])
 }
 
 // BizType is NXCloud's business line, sent in the bizType header.
