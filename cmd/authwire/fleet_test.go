@@ -1,0 +1,69 @@
+package main
+
+import (
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/authwire/authwire/providers/icekredit/icekredittest"
+)
+
+// TestFleetOfProcessesLogsInOnce runs 8 separate `authwire call icekredit`
+// processes at once against one simulator: sharing one Redis they log in once
+// between them; without it, once each.
+func TestFleetOfProcessesLogsInOnce(t *testing.T) {
+	redisURL := os.Getenv("AUTHWIRE_TEST_REDIS")
+	if redisURL == "" {
+		const msg = "AUTHWIRE_TEST_REDIS is not set: run `source .ci/redis.sh` to start a test Redis"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + " — required under CI=true")
+		}
+		t.Skip(msg)
+	}
+	if testing.Short() {
+		t.Skip("builds the command and starts 16 processes")
+	}
+	bin := filepath.Join(t.TempDir(), "authwire")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	run := func(withRedis bool) int {
+		sim := icekredittest.New(icekredittest.Config{})
+		srv := httptest.NewServer(sim)
+		defer srv.Close()
+		var wg sync.WaitGroup
+		errs := make(chan string, 8)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				args := []string{"call", "icekredit", "--login-url", srv.URL, "--base-url", srv.URL,
+					"/person-ds/credit/NigeriaAutoDecision", "-d", `{"ID":"1","mobile":"2","equipment_sn":"3","sn":"4","borrow_count":1}`}
+				if withRedis {
+					args = append(args, "--redis", redisURL)
+				}
+				cmd := exec.Command(bin, args...)
+				cmd.Env = append(os.Environ(), envIKMerchant+"="+icekredittest.MerchantName, envIKPassword+"="+icekredittest.Password,
+					envRedis+"=") // only the flag decides
+				if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), `"00"`) {
+					errs <- string(out)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Errorf("a process failed: %s", e)
+		}
+		return sim.Logins()
+	}
+	alone, shared := run(false), run(true)
+	t.Logf("8 processes: %d logins without Redis, %d with one Redis", alone, shared)
+	if alone != 8 || shared != 1 {
+		t.Fatalf("logins: %d without Redis (want 8), %d with Redis (want 1)", alone, shared)
+	}
+}
