@@ -98,8 +98,10 @@ type bucket struct {
 	adjusted time.Time // last change of rate
 }
 
-// NewAdaptive returns an adaptive limiter.
-func NewAdaptive(cfg Config) *Adaptive {
+// WithDefaults returns cfg with every zero field set to its documented default.
+// Other Limiter implementations (redisstore's) use it so that one Config means the
+// same budget everywhere.
+func (cfg Config) WithDefaults() Config {
 	if cfg.Rate <= 0 {
 		cfg.Rate = 10
 	}
@@ -122,7 +124,12 @@ func NewAdaptive(cfg Config) *Adaptive {
 		cfg.MaxPause = time.Minute
 	}
 	cfg.Clock = clock.OrReal(cfg.Clock)
-	return &Adaptive{cfg: cfg, keys: make(map[string]*bucket)}
+	return cfg
+}
+
+// NewAdaptive returns an adaptive limiter.
+func NewAdaptive(cfg Config) *Adaptive {
+	return &Adaptive{cfg: cfg.WithDefaults(), keys: make(map[string]*bucket)}
 }
 
 func (a *Adaptive) bucket(key string) *bucket {

@@ -45,24 +45,13 @@ var _ ratelimit.Limiter = (*Limiter)(nil)
 // frequent" burst halve the rate once, not twenty times.
 func (f *Fleet) Limiter(cfg ratelimit.Config) *Limiter {
 	local := ratelimit.NewAdaptive(cfg)
-	// The same defaults as ratelimit.NewAdaptive.
-	if cfg.Rate <= 0 {
-		cfg.Rate = 10
-	}
-	if cfg.Burst <= 0 {
-		cfg.Burst = 1
-	}
-	if cfg.MinRate <= 0 {
-		cfg.MinRate = cfg.Rate / 20
-	}
-	if cfg.Decrease <= 0 || cfg.Decrease >= 1 {
-		cfg.Decrease = 0.5
-	}
-	if cfg.Increase <= 0 {
+	perSuccess := cfg.Increase
+	cfg = cfg.WithDefaults() // the same budget as the local fallback
+	if perSuccess <= 0 {
+		// The shared rate recovers per success reported by any replica (Redis's
+		// clock cannot be driven by a test's fake clock, so recovery is counted,
+		// not timed): a smaller step than the local limiter's per-second one.
 		cfg.Increase = cfg.Rate / 20
-	}
-	if cfg.Pause <= 0 {
-		cfg.Pause = time.Second
 	}
 	return &Limiter{
 		f: f, cfg: cfg, clk: clock.OrReal(cfg.Clock),
@@ -223,6 +212,7 @@ func (l *Limiter) Observe(key string, res outcome.Result) {
 		if pause <= 0 {
 			pause = l.cfg.Pause
 		}
+		pause = min(pause, l.cfg.MaxPause)
 		cmd = slowScript.Run(ctx, l.f.rdb, akey, ftoa(l.cfg.Rate), ftoa(l.cfg.MinRate), ftoa(l.cfg.Decrease), pause.Milliseconds(), ttl)
 	} else {
 		l.mu.Lock()
