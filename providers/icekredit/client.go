@@ -280,22 +280,12 @@ func (c *Client) Do(ctx context.Context, path string, params, result any) error 
 	return nil
 }
 
-// unwrapClient removes http.Client's *url.Error (it repeats the URL; the layers
-// below name what failed) and makes sure a non-idempotent call whose outcome is
-// unknown says so.
-//
-// Workaround: retry.Transport unwraps *url.Error with errors.As, which also digs
-// the cause out of its own *outcome.UnknownError, so a dropped connection on a
-// non-idempotent call arrives here as a bare EOF. We restore the UnknownError.
-func unwrapClient(req *http.Request, err error) error {
+// unwrapClient removes http.Client's *url.Error: it repeats the URL, and the
+// layers below already name what failed (an outcome.UnknownError for a call that
+// may have been processed, a retry.Error when retries ran out).
+func unwrapClient(_ *http.Request, err error) error {
 	if ue, ok := err.(*url.Error); ok {
-		err = ue.Err
-	}
-	if _, kinded := outcome.KindOf(err); kinded || errors.Is(err, outcome.ErrUnknown) || retry.IsIdempotent(req) {
-		return err
-	}
-	if r := outcome.FromError(req.Context(), err); r.Kind == outcome.Unknown {
-		return &outcome.UnknownError{Method: req.Method, Host: req.URL.Host, Path: req.URL.Path, Err: err}
+		return ue.Err
 	}
 	return err
 }

@@ -204,12 +204,13 @@ func (c *Client) Do(ctx context.Context, path string, params any, result any) er
 		return fmt.Errorf("nxcloud: %s: %w", op.Action, err)
 	}
 	defer resp.Body.Close()
+	// The stack classified the reply on its way back; Read returns that verdict.
+	if r := outcome.Read(resp, Classify); r.Kind != outcome.Success {
+		return r.Err
+	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, outcome.MaxBody))
 	if err != nil {
 		return fmt.Errorf("nxcloud: %s: read reply: %w", op.Action, err)
-	}
-	if r := Classify(resp, raw); r.Kind != outcome.Success {
-		return r.Err
 	}
 	if result == nil {
 		return nil
