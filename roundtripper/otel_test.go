@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,12 +25,15 @@ import (
 
 // TestMetricsReachAnInstalledProvider: the instruments are created through the
 // global OTel API, so an SDK installed by the application receives them.
+//
+// The OTel global hands instruments to the first provider installed, so the
+// test installs one per process and compares counts before and after.
 func TestMetricsReachAnInstalledProvider(t *testing.T) {
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	prev := otel.GetMeterProvider()
-	otel.SetMeterProvider(mp)
-	t.Cleanup(func() { otel.SetMeterProvider(prev); mp.Shutdown(context.Background()) })
+	readerOnce.Do(func() {
+		reader = sdkmetric.NewManualReader()
+		otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+	})
+	before := collect(t)
 
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -60,21 +64,9 @@ func TestMetricsReachAnInstalledProvider(t *testing.T) {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int64{}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if sum, ok := m.Data.(metricdata.Sum[int64]); ok {
-				for _, dp := range sum.DataPoints {
-					got[m.Name] += dp.Value
-				}
-			} else {
-				got[m.Name]++ // a histogram: present
-			}
-		}
+	got := collect(t)
+	for name := range got {
+		got[name] -= before[name]
 	}
 	for name, want := range map[string]int64{"authwire.logins": 2, "authwire.reauths": 1, "authwire.retries": 1, "authwire.rate_limited": 1} {
 		if got[name] != want {
@@ -84,4 +76,34 @@ func TestMetricsReachAnInstalledProvider(t *testing.T) {
 	if got["authwire.token.wait"] == 0 || got["authwire.ratelimit.wait"] == 0 {
 		t.Errorf("histograms missing: %v", got)
 	}
+}
+
+var (
+	readerOnce sync.Once
+	reader     *sdkmetric.ManualReader
+)
+
+// collect sums each counter's data points; a histogram counts its observations.
+func collect(t *testing.T) map[string]int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, dp := range d.DataPoints {
+					got[m.Name] += dp.Value
+				}
+			case metricdata.Histogram[float64]:
+				for _, dp := range d.DataPoints {
+					got[m.Name] += int64(dp.Count)
+				}
+			}
+		}
+	}
+	return got
 }
