@@ -1,10 +1,9 @@
 package icekredit
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
+	"github.com/authwire/authwire/internal/fakevendor"
 	"math"
 	"net/http"
 	"net/url"
@@ -118,13 +117,13 @@ func doWith(t *testing.T, status int, after string, body []byte, atLogin bool) e
 	if after != "" {
 		h.Set("Retry-After", after)
 	}
-	fuzzed := fixedReply{status: status, header: h, body: body}
-	good := fixedReply{status: 200, header: http.Header{}}
-	rt := routeReply{LoginPath: good, "": fuzzed}
-	good.body = []byte(`{"response_code":"00","response_msg":"success","token_id":"fuzz-token"}`)
+	fuzzed := fakevendor.Reply{Status: status, Header: h, Body: body}
+	good := fakevendor.Reply{Status: 200, Header: http.Header{}}
+	rt := fakevendor.ByPath{LoginPath: good, "": fuzzed}
+	good.Body = []byte(`{"response_code":"00","response_msg":"success","token_id":"fuzz-token"}`)
 	rt[LoginPath] = good
 	if atLogin {
-		good.body = []byte(`{"response_code":"00","result":{"nigeria_auto_decision":{"new_customer":0,"risk_level":"Low"}},"message":"success"}`)
+		good.Body = []byte(`{"response_code":"00","result":{"nigeria_auto_decision":{"new_customer":0,"risk_level":"Low"}},"message":"success"}`)
 		rt[LoginPath], rt[""] = fuzzed, good
 	}
 	c, err := New(Config{
@@ -132,7 +131,7 @@ func doWith(t *testing.T, status int, after string, body []byte, atLogin bool) e
 		BaseURL:     "https://api.icekredit.invalid",
 		Credentials: NewCredentials("fuzz", "fuzz-password"),
 		Transport:   rt,
-		Limiter:     noLimit{},
+		Limiter:     fakevendor.NoLimit{},
 		Breakers:    breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
 		Retry:       &retry.Policy{MaxAttempts: 1},
 	})
@@ -143,37 +142,3 @@ func doWith(t *testing.T, status int, after string, body []byte, atLogin bool) e
 	_, err = c.NigeriaAutoDecision(context.Background(), NigeriaAutoDecisionRequest{ID: "1", Mobile: "2", EquipmentSN: "3", SN: "4"})
 	return err
 }
-
-// routeReply answers by path; "" is every other path.
-type routeReply map[string]fixedReply
-
-func (m routeReply) RoundTrip(r *http.Request) (*http.Response, error) {
-	f, ok := m[r.URL.Path]
-	if !ok {
-		f = m[""]
-	}
-	return f.RoundTrip(r)
-}
-
-type fixedReply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (f fixedReply) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil {
-		io.Copy(io.Discard, r.Body)
-		r.Body.Close()
-	}
-	return &http.Response{
-		StatusCode: f.status, Status: http.StatusText(f.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: f.header.Clone(), Body: io.NopCloser(bytes.NewReader(f.body)), ContentLength: int64(len(f.body)), Request: r,
-	}, nil
-}
-
-// noLimit never waits: a fuzzed rate-limit reply must not pause the next input.
-type noLimit struct{}
-
-func (noLimit) Wait(context.Context, string) error { return nil }
-func (noLimit) Observe(string, outcome.Result)     {}

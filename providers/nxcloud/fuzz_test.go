@@ -1,10 +1,9 @@
 package nxcloud
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
+	"github.com/authwire/authwire/internal/fakevendor"
 	"math"
 	"net/http"
 	"net/url"
@@ -118,8 +117,8 @@ func doWith(t *testing.T, status int, after string, body []byte) error {
 	c, err := New(Config{
 		BaseURL:     "https://nxcloud.invalid",
 		Credentials: NewCredentials("fuzz-key", "fuzz-secret"),
-		Transport:   fixedReply{status: status, header: h, body: body},
-		Limiter:     noLimit{},
+		Transport:   fakevendor.Reply{Status: status, Header: h, Body: body},
+		Limiter:     fakevendor.NoLimit{},
 		Breakers:    breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
 		Retry:       &retry.Policy{MaxAttempts: 1},
 	})
@@ -133,26 +132,3 @@ func doWith(t *testing.T, status int, after string, body []byte) error {
 	}
 	return c.Do(retry.Idempotent(context.Background()), PathLogin, nil, &data)
 }
-
-type fixedReply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (f fixedReply) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil {
-		io.Copy(io.Discard, r.Body)
-		r.Body.Close()
-	}
-	return &http.Response{
-		StatusCode: f.status, Status: http.StatusText(f.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: f.header.Clone(), Body: io.NopCloser(bytes.NewReader(f.body)), ContentLength: int64(len(f.body)), Request: r,
-	}, nil
-}
-
-// noLimit never waits: a fuzzed rate-limit reply must not pause the next input.
-type noLimit struct{}
-
-func (noLimit) Wait(context.Context, string) error { return nil }
-func (noLimit) Observe(string, outcome.Result)     {}

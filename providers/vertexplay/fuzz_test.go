@@ -1,10 +1,9 @@
 package vertexplay
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
+	"github.com/authwire/authwire/internal/fakevendor"
 	"math"
 	"net/http"
 	"net/url"
@@ -125,12 +124,12 @@ func doWith(t *testing.T, status int, after string, body []byte, atAuth bool) er
 	if after != "" {
 		h.Set("Retry-After", after)
 	}
-	fuzzed := fixedReply{status: status, header: h, body: body}
-	auth := fixedReply{status: 200, header: http.Header{}, body: []byte(`{"code":0,"message":"No error.","data":{"accessToken":"fuzz-token","expiresIn":3600,"tokenType":"Bearer"}}`)}
-	games := fixedReply{status: 200, header: http.Header{}, body: []byte(`{"code":0,"message":"No error.","data":[]}`)}
-	rt := routeReply{AuthPath: auth, "": fuzzed}
+	fuzzed := fakevendor.Reply{Status: status, Header: h, Body: body}
+	auth := fakevendor.Reply{Status: 200, Header: http.Header{}, Body: []byte(`{"code":0,"message":"No error.","data":{"accessToken":"fuzz-token","expiresIn":3600,"tokenType":"Bearer"}}`)}
+	games := fakevendor.Reply{Status: 200, Header: http.Header{}, Body: []byte(`{"code":0,"message":"No error.","data":[]}`)}
+	rt := fakevendor.ByPath{AuthPath: auth, "": fuzzed}
 	if atAuth {
-		rt = routeReply{AuthPath: fuzzed, "": games}
+		rt = fakevendor.ByPath{AuthPath: fuzzed, "": games}
 	}
 	creds, err := NewCredentials("fuzzAgent", fuzzAPIKey, "fuzz-secret")
 	if err != nil {
@@ -140,7 +139,7 @@ func doWith(t *testing.T, status int, after string, body []byte, atAuth bool) er
 		BaseURL:     "https://vertexplay.invalid",
 		Credentials: creds,
 		Transport:   rt,
-		Limiter:     noLimit{},
+		Limiter:     fakevendor.NoLimit{},
 		Breakers:    breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
 		Retry:       &retry.Policy{MaxAttempts: 1},
 	})
@@ -151,37 +150,3 @@ func doWith(t *testing.T, status int, after string, body []byte, atAuth bool) er
 	_, err = c.Games(context.Background())
 	return err
 }
-
-// routeReply answers by path; "" is every other path.
-type routeReply map[string]fixedReply
-
-func (m routeReply) RoundTrip(r *http.Request) (*http.Response, error) {
-	f, ok := m[r.URL.Path]
-	if !ok {
-		f = m[""]
-	}
-	return f.RoundTrip(r)
-}
-
-type fixedReply struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (f fixedReply) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil {
-		io.Copy(io.Discard, r.Body)
-		r.Body.Close()
-	}
-	return &http.Response{
-		StatusCode: f.status, Status: http.StatusText(f.status), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: f.header.Clone(), Body: io.NopCloser(bytes.NewReader(f.body)), ContentLength: int64(len(f.body)), Request: r,
-	}, nil
-}
-
-// noLimit never waits: a fuzzed rate-limit reply must not pause the next input.
-type noLimit struct{}
-
-func (noLimit) Wait(context.Context, string) error { return nil }
-func (noLimit) Observe(string, outcome.Result)     {}
