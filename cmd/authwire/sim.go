@@ -53,7 +53,9 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	nx := nxcloudtest.New(nxcloudtest.Config{})
 	ik := icekredittest.New(icekredittest.Config{})
-	vp := vertexplaytest.New(vertexplaytest.Config{})
+	// The sandbox takes both signature versions: the spec makes v1 a client
+	// option, and clients other than ours (v1 or v2) should work against it.
+	vp := vertexplaytest.New(vertexplaytest.Config{Signatures: []vertexplay.SignatureVersion{vertexplay.SignatureV2, vertexplay.SignatureV1}})
 	mux := http.NewServeMux()
 	mux.Handle(prefixNX+"/", http.StripPrefix(prefixNX, nx))
 	mux.Handle(prefixIKLogin+"/", http.StripPrefix(prefixIKLogin, ik))
