@@ -208,16 +208,17 @@ func (c *Client) Do(ctx context.Context, path string, params any, result any) er
 		return unwrapURL(path, err)
 	}
 	defer resp.Body.Close()
+	// The classifier's verdict, which every layer acted on, is authoritative: an
+	// HTTP 401 is a rejected token whatever code its body carries.
+	if r := outcome.Read(resp, Classify); r.Kind != outcome.Success {
+		return r.Err
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, outcome.MaxBody))
 	if err != nil {
 		return fmt.Errorf("vertexplay: %s: read reply: %w", path, err)
 	}
 	env, ok := parseEnvelope(body)
 	if !ok || (*env.Code != CodeSuccess && *env.Code != CodePending) {
-		// The classifier already built the typed error; every layer saw it.
-		if r := outcome.Of(resp); r.Err != nil {
-			return r.Err
-		}
 		if ok {
 			return newError(resp, env, codes.Lookup(*env.Code))
 		}
