@@ -449,6 +449,12 @@ func categorize(j job, err error) string {
 		}
 		return catLoginFailed
 	}
+	// A dropped connection on an idempotent call ends, after its retries, in a
+	// *retry.Error that carries the last attempt's kind (Unknown) but no vendor
+	// error: it is checked before the kinds, which expect one.
+	if idempotent && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)) {
+		return catExhaustedConn
+	}
 	if k, ok := outcome.KindOf(err); ok {
 		if !isVendorError(j.vendor, err) {
 			return fmt.Sprintf("UNEXPECTED %s error that is not a *%s.Error", k, j.vendor)
@@ -465,9 +471,6 @@ func categorize(j job, err error) string {
 			return catRejectedTwice
 		}
 		return "UNEXPECTED " + k.String() + " error"
-	}
-	if idempotent && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)) {
-		return catExhaustedConn
 	}
 	return "UNEXPECTED untyped error"
 }
