@@ -35,7 +35,9 @@ type Login interface {
 type LoginFunc func(ctx context.Context, lc *LoginClient) (*oauth2.Token, error)
 
 // Login calls f(ctx, lc).
-func (f LoginFunc) Login(ctx context.Context, lc *LoginClient) (*oauth2.Token, error) { return f(ctx, lc) }
+func (f LoginFunc) Login(ctx context.Context, lc *LoginClient) (*oauth2.Token, error) {
+	return f(ctx, lc)
+}
 
 // LoginClient is the login's way to the vendor: retry → limiter → breaker (its
 // own key) → per-attempt → [signer] → base, with no token layer. It sends only to
