@@ -56,9 +56,6 @@ func New(spec Spec, opts Options) (*Client, error) {
 	if len(spec.BaseURLs) == 0 {
 		return nil, fmt.Errorf("%s: no base URL", spec.Name)
 	}
-	if spec.Signer == nil && spec.Login == nil {
-		return nil, fmt.Errorf("%s: Spec needs a Signer, a Login or both", spec.Name)
-	}
 	if opts.HTTPClient != nil && opts.Transport != nil {
 		return nil, fmt.Errorf("%s: set Options.HTTPClient or Options.Transport, not both", spec.Name)
 	}
@@ -124,7 +121,13 @@ func New(spec Spec, opts Options) (*Client, error) {
 		}
 		cfg.Token, cfg.TokenHeader, cfg.TokenFormat = c.tokens, spec.TokenHeader, spec.TokenFormat
 	}
-	if c.rt, err = roundtripper.New(cfg); err != nil {
+	if spec.Signer == nil && spec.Login == nil {
+		// The credential is the transport's (a client certificate).
+		c.rt, err = roundtripper.NewCredentialless(cfg)
+	} else {
+		c.rt, err = roundtripper.New(cfg)
+	}
+	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
@@ -148,7 +151,7 @@ func (c *Client) buildLogin(spec Spec, opts Options, cfg roundtripper.Config, ho
 	// the token is missing, and a half-open breaker's one probe must not need a
 	// second probe to log in.
 	cfg.BreakerKey = func(r *http.Request) string { return r.URL.Host + r.URL.Path }
-	rt, err := roundtripper.NewLogin(cfg)
+	rt, err := roundtripper.NewCredentialless(cfg)
 	if err != nil {
 		return fmt.Errorf("%s: %w", spec.Name, err)
 	}

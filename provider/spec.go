@@ -42,7 +42,9 @@ type Spec struct {
 	SignLogin bool
 	// Login, if set, obtains tokens (see [JSONLogin] and [LoginFunc]); the client
 	// then puts a token on every request to the BaseURLs and logs in again once
-	// when the vendor rejects it. A Spec has a Signer, a Login or both.
+	// when the vendor rejects it. A Spec with neither Signer nor Login is for a
+	// vendor that authenticates the transport (a client certificate in
+	// Options.Transport).
 	Login Login
 	// Token tunes the token cache.
 	Token TokenOptions

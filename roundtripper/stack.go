@@ -115,18 +115,21 @@ func New(cfg Config) (http.RoundTripper, error) {
 	return compose(cfg), nil
 }
 
-// NewLogin composes the stack a login request goes through: New's order without
-// the token layer (a login carries its credentials in its body, or is signed by
-// cfg.Signer if set). cfg.Token must be nil. Give the login its own BreakerKey: it
-// runs nested inside a call's attempt when a token is missing, and a half-open
-// breaker's one probe must not need a second probe to log in. The caller marks
-// login requests retry.Idempotent: a second login only replaces the first token.
-func NewLogin(cfg Config) (http.RoundTripper, error) {
+// NewCredentialless composes New's stack without the token layer, and without a
+// signer unless cfg.Signer is set: the stack a login request goes through (its
+// credentials are in its body), or the stack of a vendor that authenticates the
+// transport itself (a client certificate). cfg.Token must be nil.
+//
+// For a login, give it its own BreakerKey: it runs nested inside a call's attempt
+// when a token is missing, and a half-open breaker's one probe must not need a
+// second probe to log in. Mark login requests retry.Idempotent: a second login
+// only replaces the first token.
+func NewCredentialless(cfg Config) (http.RoundTripper, error) {
 	if len(cfg.Hosts) == 0 {
 		return nil, ErrNoHosts
 	}
 	if cfg.Token != nil {
-		return nil, errors.New("roundtripper: NewLogin takes no Token: the login is how one is obtained")
+		return nil, errors.New("roundtripper: NewCredentialless takes no Token")
 	}
 	return compose(cfg), nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/provider"
@@ -21,7 +22,8 @@ func setup(t *testing.T, password string) (*server, *provider.Client, *ratelimit
 	srv := newServer("alice", "wonderland")
 	t.Cleanup(srv.Close)
 	lim := ratelimit.NewAdaptive(ratelimit.Config{Rate: 10000, Burst: 1000})
-	c, err := NewAcme(srv.URL, "alice", password, provider.Options{Limiter: lim})
+	// Short retry waits: the backoff schedule is not what these tests are about.
+	c, err := NewAcme(srv.URL, "alice", password, provider.Options{Limiter: lim, Retry: &retry.Policy{WaitMin: time.Millisecond, WaitMax: 10 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
