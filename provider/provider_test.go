@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/goleak"
 
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/provider"
