@@ -142,12 +142,18 @@ func IsPermanent(err error) bool {
 	return ok && k == Permanent
 }
 
-// Coded is implemented by typed vendor errors (each provider's *Error), so that
-// logs and metrics can name the vendor and its code without knowing the type.
+// Coded is implemented by typed vendor errors ([*Error]), so that logs and metrics
+// can name the vendor and its code without knowing the type.
 type Coded interface {
-	// Vendor returns the vendor's name ("nxcloud").
+	// OutcomeCode returns the vendor's name ("acme") and its code as text
+	// ("2206"); code is empty when the reply carried none.
+	OutcomeCode() (vendor, code string)
+}
+
+// legacyCoded is the shape typed errors had before [*Error]: kept so that errors
+// written against it still name their code in logs and metrics.
+type legacyCoded interface {
 	Vendor() string
-	// VendorCode returns the vendor's code as text ("2206"); empty when none.
 	VendorCode() string
 }
 
@@ -155,7 +161,11 @@ type Coded interface {
 func CodeOf(err error) (vendor, code string) {
 	var c Coded
 	if errors.As(err, &c) {
-		return c.Vendor(), c.VendorCode()
+		return c.OutcomeCode()
+	}
+	var l legacyCoded
+	if errors.As(err, &l) {
+		return l.Vendor(), l.VendorCode()
 	}
 	return "", ""
 }

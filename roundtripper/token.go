@@ -22,14 +22,22 @@ type TokenSource interface {
 	Invalidate(rejected *oauth2.Token)
 }
 
-// toucher is implemented by sources with sliding expiry (tokensource.Source).
-type toucher interface{ Touch(*oauth2.Token) }
+// Toucher is implemented by token sources with sliding expiry: tokens that live
+// "N minutes after their last successful use" (*tokensource.Source with
+// tokensource.WithSlidingExpiry). [Token] calls Touch after every success, so a
+// custom TokenSource that implements Toucher keeps sliding expiry; one that does
+// not is simply never touched.
+type Toucher interface {
+	// Touch records a successful use of tok. It is on the hot path: keep it cheap.
+	Touch(tok *oauth2.Token)
+}
 
 // Token is an http.RoundTripper that puts a token on every request to its Hosts
 // and, when the vendor rejects it (the Classifier says TokenRejected: HTTP 401 or a
 // vendor code in the body), invalidates that token, gets a new one and re-sends the
 // request once. It never loops: a second rejection is returned to the caller.
-// After each success it calls Touch on sources that have it (sliding expiry).
+// After each success it calls Touch on sources that implement [Toucher] (sliding
+// expiry).
 type Token struct {
 	// Source supplies tokens. Required.
 	Source TokenSource
@@ -131,7 +139,7 @@ func (t *Token) reauthenticating(ctx context.Context, r *http.Request, res outco
 }
 
 func (t *Token) touch(tok *oauth2.Token) {
-	if s, ok := t.Source.(toucher); ok {
+	if s, ok := t.Source.(Toucher); ok {
 		s.Touch(tok)
 	}
 }
