@@ -79,6 +79,26 @@ var why = map[ending]string{
 	endRejected2:   "re-auth re-sends once with a fresh token and never loops",
 }
 
+// limiter is the demo's limiter for v. Its waits are counted where the
+// limiter decides to wait — it sleeps on its Clock only then — not by timing
+// Wait, which a busy machine could stretch past any threshold.
+func (v *demoVendor) limiter() ratelimit.Limiter {
+	cfg := demoLimit
+	cfg.Clock = sleepCounter{Clock: clock.Real, n: &v.cnt.waits}
+	return ratelimit.NewAdaptive(cfg)
+}
+
+// sleepCounter is a clock.Clock that counts its Sleeps.
+type sleepCounter struct {
+	clock.Clock
+	n *atomic.Int64
+}
+
+func (c sleepCounter) Sleep(ctx context.Context, d time.Duration) error {
+	c.n.Add(1)
+	return c.Clock.Sleep(ctx, d)
+}
+
 // demoVendor is one vendor's part of the demo.
 type demoVendor struct {
 	name string
@@ -304,7 +324,7 @@ func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 	c, err := nxcloud.New(nxcloud.Config{
 		BaseURL:     srv.URL,
 		Credentials: nxcloud.NewCredentials(nxcloudtest.AccessKey, nxcloudtest.AccessSecret),
-		Limiter:     v.cnt.limiter(ratelimit.NewAdaptive(demoLimit), nil),
+		Limiter:     v.limiter(),
 		Breakers:    v.cnt.breakers(demoBreaker),
 		Retry:       v.cnt.retry(demoRetry),
 	})
@@ -368,7 +388,7 @@ func demoIceKredit(cfg demoConfig) (*demoVendor, error) {
 		LoginURL:    login.URL,
 		BaseURL:     api.URL,
 		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
-		Limiter:     v.cnt.limiter(ratelimit.NewAdaptive(demoLimit), nil),
+		Limiter:     v.limiter(),
 		Breakers:    v.cnt.breakers(demoBreaker),
 		Retry:       v.cnt.retry(demoRetry),
 	})
@@ -415,7 +435,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 	c, err := vertexplay.New(vertexplay.Config{
 		BaseURL:     srv.URL,
 		Credentials: sim.Credentials(),
-		Limiter:     v.cnt.limiter(ratelimit.NewAdaptive(demoLimit), nil),
+		Limiter:     v.limiter(),
 		Breakers:    v.cnt.breakers(demoBreaker),
 		Retry:       v.cnt.retry(demoRetry),
 	})

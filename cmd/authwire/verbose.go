@@ -39,10 +39,13 @@ var shown = []string{
 // secretJSON and secretForm match a JSON string member or a form field whose name says it
 // holds a secret; -vv prints its value REDACTED.
 var (
-	secretNames = `(?:[\w-]*?(?:password|passwd|pwd|secret|token|signature|api_?key|authorization)[\w-]*|sign)`
-	secretJSON  = regexp.MustCompile(`(?i)("` + secretNames + `"\s*:\s*)"(?:[^"\\]|\\.)*"`)
-	secretForm  = regexp.MustCompile(`(?i)(^|&)(` + secretNames + `)=[^&]*`)
+	secretName = regexp.MustCompile(`(?i)^(?:.*(?:password|passwd|pwd|secret|token|signature|api_?key|authorization).*|sign)$`)
+	notSecret  = regexp.MustCompile(`(?i)(?:type|expires.*|ttl)$`) // tokenType, token_expires_in
+	secretJSON = regexp.MustCompile(`("([\w-]+)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+	secretForm = regexp.MustCompile(`(^|&)([\w-]+)=[^&]*`)
 )
+
+func isSecretName(name string) bool { return secretName.MatchString(name) && !notSecret.MatchString(name) }
 
 // tracer is -v and -vv: every attempt on the wire with its number, outcome and
 // the wait before the next, on stderr. Secrets never reach out: headers by
@@ -187,6 +190,9 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // so that a token printed elsewhere later (in a header, an error) is caught too.
 func (t *tracer) captureTokens(body []byte) {
 	for _, m := range secretJSON.FindAllSubmatch(body, -1) {
+		if !isSecretName(string(m[2])) {
+			continue
+		}
 		var v string
 		if json.Unmarshal(bytes.TrimPrefix(m[0], m[1]), &v) == nil {
 			t.addSecret(v)
@@ -216,10 +222,16 @@ func (t *tracer) writeBody(b *strings.Builder, prefix, contentType string, body 
 // redactBody replaces the values of secret-named fields in a JSON or form body.
 func redactBody(contentType string, body []byte) string {
 	s := string(body)
+	re, repl := secretJSON, `${1}"REDACTED"`
 	if strings.Contains(contentType, "x-www-form-urlencoded") {
-		return secretForm.ReplaceAllString(s, "${1}${2}=REDACTED")
+		re, repl = secretForm, "${1}${2}=REDACTED"
 	}
-	return secretJSON.ReplaceAllString(s, `${1}"REDACTED"`)
+	return re.ReplaceAllStringFunc(s, func(m string) string {
+		if !isSecretName(re.FindStringSubmatch(m)[2]) {
+			return m
+		}
+		return re.ReplaceAllString(m, repl)
+	})
 }
 
 // signedString is what -vv shows for a signing vendor: the exact string the
