@@ -45,7 +45,9 @@ var (
 	secretForm = regexp.MustCompile(`(^|&)([\w-]+)=[^&]*`)
 )
 
-func isSecretName(name string) bool { return secretName.MatchString(name) && !notSecret.MatchString(name) }
+func isSecretName(name string) bool {
+	return secretName.MatchString(name) && !notSecret.MatchString(name)
+}
 
 // tracer is -v and -vv: every attempt on the wire with its number, outcome and
 // the wait before the next, on stderr. Secrets never reach out: headers by
