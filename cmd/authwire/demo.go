@@ -43,12 +43,13 @@ var defaultDemo = demoConfig{requests: 300, seed: 20260501, progress: 250 * time
 // few seconds (the production defaults pause 1 s on a rate limit and keep a
 // breaker open 30 s). Nothing the table counts may depend on how fast this
 // machine is: the limiter's steady rate is far above what one caller reaches,
-// so that it waits only when a vendor's rate-limit code pauses it (for
-// longer than any retry backoff), and a caller that meets an open breaker
-// waits until the breaker lets a probe through.
+// so that it waits only when a vendor's rate-limit code pauses it (for ten
+// times the longest retry backoff, so that the retry always meets the pause),
+// and a caller that meets an open breaker waits until the breaker lets a probe
+// through.
 var (
-	demoRetry   = retry.Policy{MaxAttempts: 4, WaitMin: 10 * time.Millisecond, WaitMax: 100 * time.Millisecond}
-	demoLimit   = ratelimit.Config{Rate: 1e6, Burst: 1e6, Pause: 150 * time.Millisecond, MaxPause: 150 * time.Millisecond}
+	demoRetry   = retry.Policy{MaxAttempts: 4, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond}
+	demoLimit   = ratelimit.Config{Rate: 1e6, Burst: 1e6, Pause: 200 * time.Millisecond, MaxPause: 200 * time.Millisecond}
 	demoBreaker = breaker.Config{ConsecutiveFailures: 5, Timeout: 200 * time.Millisecond}
 	// breakerBackoff is how long a demo caller pauses after a fast failure:
 	// past the breaker's open period, so that the next request is its probe.
