@@ -7,20 +7,21 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
+	"github.com/spf13/cobra"
 
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/outcome"
@@ -52,194 +53,196 @@ const (
 	envRedisKey   = "AUTHWIRE_REDIS_KEY"
 )
 
-// callOptions are the parsed flags of "authwire call".
+// vendorInfo is what the CLI knows of a vendor beyond its provider package.
+type vendorInfo struct {
+	name              string
+	baseEnv, loginEnv string
+	creds             []string // required environment variables
+	identity, secret  string   // the account's public id and its secret (token cache)
+	tokenHeader       string   // "" when the vendor has no token
+	example           string   // a PATH
+	env               string   // the environment section of "call VENDOR -h"
+}
+
+var vendors = map[string]vendorInfo{
+	"nxcloud": {name: "nxcloud", baseEnv: envNXBase, creds: []string{envNXKey, envNXSecret}, example: nxcloud.PathLogin,
+		env: "  " + envNXKey + "      the access key (shown by -v: it is public)\n  " + envNXSecret + "   the access secret\n  " +
+			envNXBase + "        default for --base-url (default " + nxcloud.DefaultBaseURL + ")\n"},
+	"icekredit": {name: "icekredit", baseEnv: envIKBase, loginEnv: envIKLogin, creds: []string{envIKMerchant, envIKPassword},
+		identity: envIKMerchant, secret: envIKPassword, tokenHeader: icekredit.TokenHeader, example: icekredit.PathNigeriaAutoDecision,
+		env: "  " + envIKMerchant + "    the merchant name\n  " + envIKPassword + "    the password (sent as its MD5)\n  " +
+			envIKBase + "    default for --base-url (default " + icekredit.DefaultBaseURL + ")\n  " +
+			envIKLogin + "   default for --login-url (default " + icekredit.DefaultLoginURL + ")\n"},
+	"vertexplay": {name: "vertexplay", baseEnv: envVPBase, creds: []string{envVPAgent, envVPAPIKey, envVPSecret},
+		identity: envVPAgent, secret: envVPSecret, tokenHeader: "Authorization", example: vertexplay.PathGames,
+		env: "  " + envVPAgent + "     the agentId (shown by -v: it is public)\n  " + envVPAPIKey + "      the API KEY, 64 hex characters (the AES key)\n  " +
+			envVPSecret + "   the Secret KEY (sent to /v2/auth only)\n  " + envVPBase + "      default for --base-url (required: given at onboarding)\n"},
+}
+
+const commonEnv = "  " + envRedis + "   default for --redis\n  " + envRedisKey + "   the 64-hex-character key that seals tokens in Redis\n  " +
+	envCacheDir + "   where tokens are cached (default: the user cache directory + /authwire)\n"
+
+// connOptions are the flags that say where and how to connect: "call" and
+// "token" share them.
+type connOptions struct {
+	baseURL, loginURL string
+	insecureHTTP      bool
+	noCache           bool
+	redisURL          string
+	timeout           time.Duration
+	retries           int
+	rate              float64
+	verbose           int
+}
+
+func (o *connOptions) register(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&o.baseURL, "base-url", "", "the API base URL (default: $VENDOR_BASE_URL, else the vendor's production host)")
+	f.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow credentials over plain http:// to a host that is not loopback (test rigs only)")
+	f.BoolVar(&o.noCache, "no-cache", false, "neither read nor write the token cache on disk: log in afresh")
+	f.StringVar(&o.redisURL, "redis", "", "share tokens, rate budget and breaker with other processes through Redis (default: $"+envRedis+")")
+	f.DurationVar(&o.timeout, "timeout", time.Minute, "bound each request, retries and waits included (0: none)")
+	f.IntVar(&o.retries, "retries", 3, "re-send a failed request at most N times, when it is safe to")
+	f.Float64Var(&o.rate, "rate", 10, "requests per second the rate limiter allows (burst: the same number)")
+	f.CountVarP(&o.verbose, "verbose", "v", "-v: each attempt, its outcome and the wait before the next, headers with secrets REDACTED; -vv: bodies (secret fields REDACTED) and the string that was signed")
+}
+
+// callOptions are the flags of "authwire call".
 type callOptions struct {
-	vendor    string
-	path      string
-	body      []byte
-	baseURL   string
-	loginURL  string
+	connOptions
+	data      string
+	headers   []string
+	include   bool
+	output    string
 	repeat    int
 	parallel  int
-	summary   bool // --repeat or --parallel given
-	verbose   bool
-	redisURL  string
 	bizType   string
 	action    string
 	algorithm string
+	offset    time.Duration
 	signature string
 }
 
-const callSynopsis = "authwire call nxcloud|icekredit|vertexplay [flags] PATH [-d BODY]"
+func (a *app) callCommand() *cobra.Command {
+	o := &callOptions{}
+	call := &cobra.Command{
+		Use:   "call VENDOR PATH [flags]",
+		Short: "send one authenticated request through the vendor's full stack",
+		Long: `call POSTs one request to the vendor through its full stack — signed or logged in (token cached
+on disk between runs), paced, guarded by a breaker, retried when safe — and prints the response body
+on stdout. Exit 0 when the vendor reports success, 1 otherwise (one line on stderr naming the vendor,
+code, HTTP status, outcome and a hint), 2 on a usage error, 130 when interrupted.
 
-// cmdCall sends one authenticated request (or --repeat N of them) through the
-// provider's full stack and prints the response body.
-func cmdCall(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		return usageErr(stderr, "call: name a vendor: nxcloud, icekredit or vertexplay")
+Run "authwire call VENDOR -h" for the environment variables and flags of a vendor.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return usagef("name a vendor: nxcloud, icekredit or vertexplay")
+		},
 	}
-	o := callOptions{vendor: args[0]}
-	switch o.vendor {
-	case "nxcloud", "icekredit", "vertexplay":
-	case "-h", "-help", "--help":
-		fmt.Fprintf(stdout, "Usage: %s   (authwire call VENDOR -h for the flags)\n", callSynopsis)
-		return exitOK
-	default:
-		return usageErr(stderr, "call: unknown vendor %q (want nxcloud, icekredit or vertexplay)", o.vendor)
-	}
-	fs := newFlagSet("call "+o.vendor, strings.Replace(callSynopsis, "nxcloud|icekredit|vertexplay", o.vendor, 1), stdout)
-	base := fs.String("base-url", "", "the API base URL (default: $"+baseEnv(o.vendor)+", else the vendor's production host)")
-	data := fs.String("d", "", "the request body (VertexPlay: the plaintext parameters JSON); @file reads a file, @- standard input")
-	fs.IntVar(&o.repeat, "repeat", 1, "send the request N times over one shared client")
-	fs.IntVar(&o.parallel, "parallel", 1, "with --repeat, run C requests at a time")
-	fs.BoolVar(&o.verbose, "v", false, "print each attempt's request and response headers on stderr, secrets and tokens REDACTED")
-	fs.StringVar(&o.redisURL, "redis", "", "share the token store, rate budget and breaker through Redis (default: $"+envRedis+")")
-	switch o.vendor {
-	case "nxcloud":
-		fs.StringVar(&o.bizType, "biz-type", "", "the bizType header (default: the known operation of PATH)")
-		fs.StringVar(&o.action, "action", "", "the action header (default: the known operation of PATH)")
-		fs.StringVar(&o.algorithm, "algorithm", "md5", "signature hash: md5 or sha256")
-	case "icekredit":
-		fs.StringVar(&o.loginURL, "login-url", "", "the login (LOGIN_DOMAIN) base URL (default: $"+envIKLogin+", else the vendor's)")
-	case "vertexplay":
-		fs.StringVar(&o.signature, "signature", "v2", "signature version: v1 or v2")
-	}
-	pos, err := parseInterleaved(fs, args[1:])
-	if err == errHelp {
-		return exitOK
-	}
-	if err != nil {
-		return usageErr(stderr, "call %s: %v", o.vendor, err)
-	}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "repeat" || f.Name == "parallel" {
-			o.summary = true
+	o.register(call)
+	f := call.PersistentFlags()
+	f.StringVarP(&o.data, "data", "d", "", "the request body; @FILE reads a file, @- standard input (VertexPlay: the plaintext JSON)")
+	f.StringArrayVarP(&o.headers, "header", "H", nil, "add a request header, 'Name: value' (repeatable)")
+	f.BoolVarP(&o.include, "include", "i", false, "print the response status line and headers before the body")
+	f.StringVarP(&o.output, "output", "o", "", "write the response body to FILE instead of standard output")
+	f.IntVar(&o.repeat, "repeat", 1, "send the request N times over one shared client (one login for all)")
+	f.IntVar(&o.parallel, "parallel", 1, "with --repeat, send C requests at a time")
+
+	for _, name := range []string{"nxcloud", "icekredit", "vertexplay"} {
+		v := vendors[name]
+		sub := &cobra.Command{
+			Use:   name + " PATH [flags]",
+			Short: "call " + name,
+			Long: "POST PATH (e.g. " + v.example + ") to " + name + " through its full stack.\n\nEnvironment:\n" + v.env + commonEnv +
+				"\nCredentials are read from the environment only, never from flags (shell history, ps).",
+			Args: cobra.ArbitraryArgs,
+			RunE: func(cmd *cobra.Command, args []string) error {
+				switch {
+				case len(args) == 0:
+					return usagef("missing PATH (e.g. %s)", v.example)
+				case len(args) > 1:
+					return usagef("one PATH expected, got %q", args)
+				}
+				return a.call(o, v, args[0], cmd.Flags().Changed("repeat") || cmd.Flags().Changed("parallel"))
+			},
 		}
-	})
-	switch {
-	case len(pos) == 0:
-		return usageErr(stderr, "call %s: missing PATH (e.g. %s)", o.vendor, examplePath(o.vendor))
-	case len(pos) > 1:
-		return usageErr(stderr, "call %s: one PATH expected, got %q", o.vendor, pos)
-	case o.repeat < 1:
-		return usageErr(stderr, "call %s: --repeat must be at least 1", o.vendor)
-	case o.parallel < 1:
-		return usageErr(stderr, "call %s: --parallel must be at least 1", o.vendor)
-	}
-	o.path = pos[0]
-	if !strings.HasPrefix(o.path, "/") {
-		o.path = "/" + o.path
-	}
-	if o.body, err = readBody(*data, stdin); err != nil {
-		return usageErr(stderr, "call %s: %v", o.vendor, err)
-	}
-	o.baseURL = firstNonEmpty(*base, getenv(baseEnv(o.vendor)))
-	if o.vendor == "icekredit" {
-		o.loginURL = firstNonEmpty(o.loginURL, getenv(envIKLogin))
-	}
-	if o.redisURL == "" {
-		o.redisURL = getenv(envRedis)
-	}
-
-	cc, err := newCallClient(&o, getenv, stderr)
-	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			return usageErr(stderr, "call %s: %v", o.vendor, ue.err)
+		sf := sub.Flags()
+		switch name {
+		case "nxcloud":
+			sf.StringVar(&o.bizType, "biz-type", "", "the bizType header (default: the known operation of PATH)")
+			sf.StringVar(&o.action, "action", "", "the action header (default: the known operation of PATH)")
+			sf.StringVar(&o.algorithm, "algorithm", "md5", "signature hash: md5 or sha256")
+			sf.DurationVar(&o.offset, "clock-offset", 0, "add this to the clock for the ts header, when this host's clock is known to be off (e.g. -3s)")
+		case "icekredit":
+			sf.StringVar(&o.loginURL, "login-url", "", "the login (LOGIN_DOMAIN) base URL (default: $"+envIKLogin+", else the vendor's)")
+		case "vertexplay":
+			sf.StringVar(&o.signature, "signature", "v2", "signature version: v1 or v2")
 		}
-		fmt.Fprintf(stderr, "authwire: %s: %s\n", o.vendor, oneLine(err.Error()))
-		return exitFail
+		call.AddCommand(sub)
 	}
-	defer cc.close()
-	return cc.run(ctx, &o, stdout, stderr)
+	return call
 }
 
-func baseEnv(vendor string) string {
-	switch vendor {
-	case "nxcloud":
-		return envNXBase
-	case "icekredit":
-		return envIKBase
+// stack is a vendor client built from the flags, with what -v and the summary
+// need.
+type stack struct {
+	*vendorClient
+	vendor  string
+	cnt     *counters
+	tr      *tracer // nil without -v
+	closers []func()
+}
+
+func (s *stack) Close() {
+	if s.vendorClient != nil {
+		s.vendorClient.close()
 	}
-	return envVPBase
-}
-
-func examplePath(vendor string) string {
-	switch vendor {
-	case "nxcloud":
-		return nxcloud.PathLogin
-	case "icekredit":
-		return icekredit.PathNigeriaAutoDecision
-	}
-	return vertexplay.PathGames
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// usageError marks a configuration problem the user fixes with a flag or an
-// environment variable: exit 2.
-type usageError struct{ err error }
-
-func (e *usageError) Error() string { return e.err.Error() }
-
-func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }
-
-// callClient is one vendor's full stack, as the CLI uses it.
-type callClient struct {
-	vendor   string
-	url      string
-	http     *http.Client
-	classify outcome.Classifier
-	prepare  func(*http.Request)
-	logins   func() int64
-	cnt      *counters
-	closers  []func()
-}
-
-func (c *callClient) close() {
-	for i := len(c.closers) - 1; i >= 0; i-- {
-		c.closers[i]()
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
 	}
 }
 
-// shared are the pieces of the stack a --redis fleet replaces.
-type shared struct {
-	limiter      ratelimit.Limiter
-	breakerStore gobreaker.SharedDataStore
-	tokens       tokensource.Store
-}
-
-func newCallClient(o *callOptions, getenv func(string) string, stderr io.Writer) (*callClient, error) {
-	cc := &callClient{vendor: o.vendor, cnt: &counters{}, prepare: func(*http.Request) {}}
-	var transport http.RoundTripper
-	if o.verbose {
-		transport = &verboseTransport{out: stderr}
+// build checks the connection flags and the environment, and builds the
+// vendor's client. Everything that can be wrong on the command line is found
+// here, before any lookup or connection.
+func (a *app) build(o *connOptions, v vendorInfo, path string, spec clientSpec) (*stack, error) {
+	if _, err := requireEnv(a.getenv, v.creds...); err != nil {
+		return nil, &usageError{err}
 	}
-	// The same limiter the providers build by default (10 requests/s, burst 10),
-	// built here so that its waits can be counted.
-	lcfg := ratelimit.Config{Rate: 10, Burst: 10}
-	sh := shared{limiter: ratelimit.NewAdaptive(lcfg)}
-	var secretParts []string
-	switch o.vendor {
-	case "nxcloud":
-		secretParts = []string{getenv(envNXKey), getenv(envNXSecret)}
-	case "icekredit":
-		secretParts = []string{getenv(envIKMerchant), getenv(envIKPassword)}
-	case "vertexplay":
-		secretParts = []string{getenv(envVPAgent), getenv(envVPSecret)}
-	}
-	// Credentials first: a missing one is the most common usage error.
-	if err := checkCredentials(o.vendor, getenv); err != nil {
+	o.baseURL = firstNonEmpty(o.baseURL, a.getenv(v.baseEnv))
+	if err := checkOrigin("--base-url", o.baseURL, o.insecureHTTP); err != nil {
 		return nil, err
 	}
-	if o.redisURL != "" {
+	if v.name == "vertexplay" && o.baseURL == "" {
+		return nil, usagef("missing --base-url (or $%s): VertexPlay gives the API host at onboarding", envVPBase)
+	}
+	if v.loginEnv != "" {
+		o.loginURL = firstNonEmpty(o.loginURL, a.getenv(v.loginEnv))
+		if err := checkOrigin("--login-url", o.loginURL, o.insecureHTTP); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case o.retries < 0:
+		return nil, usagef("--retries must be 0 or more")
+	case o.rate <= 0:
+		return nil, usagef("--rate must be more than 0")
+	case o.timeout < 0:
+		return nil, usagef("--timeout must not be negative")
+	}
+	o.redisURL = firstNonEmpty(o.redisURL, a.getenv(envRedis))
+
+	s := &stack{vendor: v.name, cnt: &counters{}}
+	if o.verbose > 0 {
+		ver, _ := vertexplay.ParseSignatureVersion(firstNonEmpty(spec.signature, "v2"))
+		s.tr = newTracer(o.verbose, v.name, pathOf(firstNonEmpty(o.baseURL, defaultBase(v.name)), path), a.stderr, a.getenv, ver)
+		spec.wire = s.tr.transport(nil)
+	}
+	lcfg := ratelimit.Config{Rate: o.rate, Burst: max(1, int(o.rate))}
+	var limiter ratelimit.Limiter = ratelimit.NewAdaptive(lcfg)
+	var breakerStore gobreaker.SharedDataStore
+	switch {
+	case o.redisURL != "":
 		opt, err := redis.ParseURL(o.redisURL)
 		if err != nil {
 			return nil, usagef("--redis %q: %v", redactURL(o.redisURL), err)
@@ -249,124 +252,259 @@ func newCallClient(o *callOptions, getenv func(string) string, stderr io.Writer)
 		// says it once, through the slog logger below.
 		redis.SetLogger(quietRedis{})
 		rdb := redis.NewClient(opt)
-		cc.closers = append(cc.closers, func() { rdb.Close() })
-		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		s.closers = append(s.closers, func() { rdb.Close() })
+		logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		// A short breaker lock wait: IceKredit's login and product calls share a
-		// breaker key when both URLs are on one host (as under "authwire sim"),
-		// and the login's breaker then waits for the product call's lock.
+		// breaker key when both URLs are on one host (as under "authwire sim").
 		fleet := redisstore.New(rdb, redisstore.WithLogger(logger), redisstore.WithBreakerLockWait(250*time.Millisecond))
-		key, err := fleetKey(o.vendor, getenv(envRedisKey), secretParts)
+		key, err := fleetKey(v.name, a.getenv(envRedisKey), a.getenv)
 		if err != nil {
 			return nil, err
 		}
-		store, err := fleet.TokenStore(key)
-		if err != nil {
+		if spec.tokens, err = fleet.TokenStore(key); err != nil {
 			return nil, err
 		}
-		sh = shared{limiter: fleet.Limiter(lcfg), breakerStore: fleet.BreakerStore(), tokens: store}
+		limiter, breakerStore = fleet.Limiter(lcfg), fleet.BreakerStore()
+	case !o.noCache && v.tokenHeader != "":
+		dir, err := cacheDir(a.getenv)
+		if err != nil {
+			return nil, &usageError{err}
+		}
+		origin := strings.TrimRight(firstNonEmpty(o.loginURL, o.baseURL, defaultBase(v.name)), "/")
+		if spec.tokens, err = newDiskCache(dir, v.name, origin, a.getenv(v.identity), []byte(a.getenv(v.secret))); err != nil {
+			return nil, err
+		}
 	}
-	lim := cc.cnt.limiter(sh.limiter)
-	brk := cc.cnt.breakers(breaker.Config{Store: sh.breakerStore})
-	pol := cc.cnt.retry(retry.Policy{})
+	var onWait func(time.Duration)
+	policy := retry.Policy{MaxAttempts: o.retries + 1, WaitMin: 100 * time.Millisecond, WaitMax: time.Second}
+	if s.tr != nil {
+		onWait, policy.OnRetry, policy.Backoff = s.tr.onWait, s.tr.onRetry, s.tr.backoff(nil)
+	}
+	spec.vendor, spec.path, spec.getenv = v.name, path, a.getenv
+	spec.baseURL, spec.loginURL = o.baseURL, o.loginURL
+	spec.limiter = s.cnt.limiter(limiter, onWait)
+	spec.breakers = s.cnt.breakers(breaker.Config{Store: breakerStore})
+	spec.retry = s.cnt.retry(policy)
+	vc, err := newClient(spec)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.vendorClient = vc
+	return s, nil
+}
 
-	switch o.vendor {
+func defaultBase(vendor string) string {
+	switch vendor {
 	case "nxcloud":
-		alg := nxcloud.Algorithm(o.algorithm)
-		if alg != nxcloud.MD5 && alg != nxcloud.SHA256 {
-			return nil, usagef("--algorithm %q is not md5 or sha256", o.algorithm)
-		}
-		biz, action := o.bizType, o.action
-		if op, ok := nxcloud.OperationOf(o.path); ok {
-			biz = firstNonEmpty(biz, strconv.Itoa(int(op.BizType)))
-			action = firstNonEmpty(action, op.Action)
-		}
-		if biz == "" || action == "" {
-			return nil, usagef("%s is not a known operation: give --biz-type and --action", o.path)
-		}
-		if _, err := strconv.Atoi(biz); err != nil {
-			return nil, usagef("--biz-type %q is not a number", biz)
-		}
-		c, err := nxcloud.New(nxcloud.Config{
-			BaseURL: o.baseURL, Credentials: nxcloud.NewCredentials(getenv(envNXKey), getenv(envNXSecret)),
-			Transport: transport, Limiter: lim, Breakers: brk, Retry: pol, Algorithm: alg,
-		})
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
-		cc.closers = append(cc.closers, func() { c.Close() })
-		cc.http, cc.classify = c.HTTPClient(), nxcloud.Classify
-		cc.url = strings.TrimRight(firstNonEmpty(o.baseURL, nxcloud.DefaultBaseURL), "/") + o.path
-		cc.prepare = func(r *http.Request) {
-			r.Header[nxcloud.HeaderBizType] = []string{biz}
-			r.Header[nxcloud.HeaderAction] = []string{action}
-		}
-		// NXCloud signs every request and has no session: the only "login" is
-		// the embedded-page login API, counted when PATH is it and it succeeds.
-		var n atomic.Int64
-		if strings.HasSuffix(o.path, nxcloud.PathLogin) {
-			cc.classify = func(resp *http.Response, body []byte) outcome.Result {
-				r := nxcloud.Classify(resp, body)
-				if r.Kind == outcome.Success {
-					n.Add(1)
-				}
-				return r
-			}
-		}
-		cc.logins = n.Load
+		return nxcloud.DefaultBaseURL
 	case "icekredit":
-		c, err := icekredit.New(icekredit.Config{
-			LoginURL: o.loginURL, BaseURL: o.baseURL,
-			Credentials: icekredit.NewCredentials(getenv(envIKMerchant), getenv(envIKPassword)),
-			Transport:   transport, Limiter: lim, Breakers: brk, Retry: pol, TokenStore: sh.tokens,
-		})
+		return icekredit.DefaultBaseURL
+	}
+	return ""
+}
+
+// pathOf is the URL path a request to base + path has on the wire.
+func pathOf(base, path string) string {
+	u, err := url.Parse(strings.TrimRight(base, "/") + path)
+	if err != nil {
+		return path
+	}
+	return u.Path
+}
+
+// checkOrigin refuses what must never carry credentials: a URL that is not
+// http(s), has a query or fragment (the PATH is appended to it), or is plain
+// http to a host that is not loopback (unless --insecure-http). It only
+// parses: no lookup, no connection.
+func checkOrigin(flag, raw string, insecure bool) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+		return usagef("%s %q is not an http(s) URL", flag, raw)
+	case strings.ContainsAny(raw, "?#"):
+		return usagef("%s %q has a query or fragment: give the base URL only (PATH and -d carry the rest)", flag, raw)
+	case u.User != nil:
+		return usagef("%s: credentials in the URL are not accepted (they come from the environment)", flag)
+	case u.Scheme == "http" && !insecure && !isLoopback(u.Hostname()):
+		return usagef("%s %q would send credentials in clear text: use https, or pass --insecure-http for a test rig", flag, raw)
+	}
+	return nil
+}
+
+// isLoopback reports whether host is a loopback name or address, without a
+// lookup.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// call runs "authwire call VENDOR PATH".
+func (a *app) call(o *callOptions, v vendorInfo, path string, summary bool) error {
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	switch {
+	case o.repeat < 1:
+		return usagef("--repeat must be at least 1")
+	case o.parallel < 1:
+		return usagef("--parallel must be at least 1")
+	}
+	if v.name == "nxcloud" && o.algorithm != string(nxcloud.MD5) && o.algorithm != string(nxcloud.SHA256) {
+		return usagef("--algorithm %q is not md5 or sha256", o.algorithm)
+	}
+	header := http.Header{}
+	for _, h := range o.headers {
+		name, value, ok := strings.Cut(h, ":")
+		if name = strings.TrimSpace(name); !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return usagef("-H %q is not 'Name: value'", h)
+		}
+		header.Add(name, strings.TrimSpace(value))
+	}
+	body, err := readBody(o.data, a.stdin)
+	if err != nil {
+		return &usageError{err}
+	}
+	if v.name == "icekredit" && len(body) == 0 {
+		body = []byte("{}")
+	}
+	s, err := a.build(&o.connOptions, v, path, clientSpec{bizType: o.bizType, action: o.action, algorithm: o.algorithm,
+		clockOffset: o.offset, signature: o.signature})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	out := a.stdout
+	if o.output != "" {
+		f, err := os.Create(o.output)
 		if err != nil {
-			return nil, usagef("%v", err)
+			return usagef("-o: %v", err)
 		}
-		cc.closers = append(cc.closers, func() { c.Close() })
-		cc.http, cc.classify, cc.logins = c.HTTPClient(), icekredit.Classify, c.Logins
-		cc.url = strings.TrimRight(firstNonEmpty(o.baseURL, icekredit.DefaultBaseURL), "/") + o.path
-		cc.prepare = func(r *http.Request) { r.Header.Set("Content-Type", "application/json; charset=utf-8") }
-		if len(o.body) == 0 {
-			o.body = []byte("{}")
-		}
-	case "vertexplay":
-		if o.baseURL == "" {
-			return nil, usagef("missing --base-url (or $%s): VertexPlay gives the API host at onboarding", envVPBase)
-		}
-		ver, err := vertexplay.ParseSignatureVersion(o.signature)
-		if err != nil {
-			return nil, usagef("--signature %q is not v1 or v2", o.signature)
-		}
-		creds, err := vertexplay.NewCredentials(getenv(envVPAgent), getenv(envVPAPIKey), getenv(envVPSecret))
-		if err != nil {
-			return nil, usagef("%s/%s/%s: %v", envVPAgent, envVPAPIKey, envVPSecret, err)
-		}
-		// Logins are the token fetches that reached /v2/auth, seen by the token
-		// source's observer (a token loaded from Redis is not a login).
-		var n atomic.Int64
-		opts := []tokensource.Option{tokensource.WithObserver(func(e tokensource.Event) {
-			if e.Err == nil && !e.Shared {
-				n.Add(1)
+		defer f.Close()
+		out = f
+	}
+	if burst := max(1, int(o.rate)); summary && o.repeat > burst {
+		fmt.Fprintf(a.stderr, "note: --rate %g paces %d requests over about %.1fs (raise --rate if the vendor allows more)\n",
+			o.rate, o.repeat, float64(o.repeat-burst)/o.rate)
+	}
+	var (
+		mu       sync.Mutex
+		ok, fail int
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, o.parallel)
+	)
+	start := time.Now()
+	for i := 1; i <= o.repeat && a.ctx.Err() == nil; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ctx := a.ctx
+			if o.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, o.timeout)
+				defer cancel()
 			}
-		})}
-		if sh.tokens != nil {
-			opts = append(opts, tokensource.WithStore(sh.tokens, "vertexplay|"+strings.TrimRight(o.baseURL, "/")+"|"+creds.AgentID))
-		}
-		c, err := vertexplay.New(vertexplay.Config{
-			BaseURL: o.baseURL, Credentials: creds, Transport: transport, Limiter: lim, Breakers: brk,
-			Retry: pol, SignatureVersion: ver, TokenOptions: opts,
-		})
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
-		cc.closers = append(cc.closers, func() { c.Close() })
-		cc.http, cc.classify, cc.logins = c.HTTPClient(), vertexplay.Classify, n.Load
-		cc.url = strings.TrimRight(o.baseURL, "/") + o.path
+			if s.tr != nil {
+				ctx = withTrace(ctx, i)
+			}
+			resp, raw, err := s.do(ctx, body, header)
+			mu.Lock()
+			defer mu.Unlock()
+			if resp != nil && o.include {
+				fmt.Fprintf(out, "%s %s\n", resp.Proto, resp.Status)
+				resp.Header.Write(out)
+				io.WriteString(out, "\n")
+			}
+			if raw != nil {
+				out.Write(raw)
+				if len(raw) == 0 || raw[len(raw)-1] != '\n' {
+					io.WriteString(out, "\n")
+				}
+			}
+			if s.tr != nil {
+				s.tr.printf("* request %d: %s\n", i, finalWord(err))
+			}
+			if err != nil {
+				fail++
+				if a.ctx.Err() == nil {
+					if errors.Is(err, context.DeadlineExceeded) {
+						err = fmt.Errorf("no answer within %s (--timeout): %w", o.timeout, err)
+					}
+					fmt.Fprintln(a.stderr, errLine(v.name, err))
+				}
+				return
+			}
+			ok++
+		}()
 	}
-	if _, err := url.Parse(cc.url); err != nil {
-		return nil, usagef("bad URL %q: %v", cc.url, err)
+	wg.Wait()
+	if summary {
+		fmt.Fprintf(a.stderr, "summary: ok=%d failed=%d logins=%d retries=%d rate-limit-waits=%d breaker-opens=%d elapsed=%s\n",
+			ok, fail, s.logins(), s.cnt.retries.Load(), s.cnt.waits.Load(), s.cnt.opens.Load(), time.Since(start).Round(time.Millisecond))
 	}
-	return cc, nil
+	switch {
+	case a.ctx.Err() != nil:
+		fmt.Fprintf(a.stderr, "authwire: %s: interrupted\n", v.name)
+		return &exitError{exitInterrupt}
+	case fail > 0:
+		return &exitError{exitFail}
+	}
+	return nil
+}
+
+func finalWord(err error) string {
+	if err == nil {
+		return "success"
+	}
+	if k, ok := outcome.KindOf(err); ok {
+		return "ended " + k.String()
+	}
+	return "failed: " + oneLine(err.Error())
+}
+
+// do sends one request. It returns the response and its body whenever there
+// is a response, and an error when the vendor did not report success.
+func (s *stack) do(ctx context.Context, body []byte, header http.Header) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(body) == 0 {
+		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	s.prepare(req)
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) && ue.Err != nil {
+			err = ue.Err // the layers' own messages name what failed
+		}
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, outcome.MaxBody))
+	if err != nil {
+		return resp, nil, fmt.Errorf("read reply: %w", err)
+	}
+	if r := s.classify(resp, raw); r.Kind != outcome.Success {
+		if r.Err == nil {
+			r.Err = &outcome.ResponseError{Vendor: s.vendor, StatusCode: resp.StatusCode, Kind: r.Kind}
+		}
+		return resp, raw, r.Err
+	}
+	return resp, raw, nil
 }
 
 // quietRedis discards go-redis's own log lines.
@@ -374,29 +512,12 @@ type quietRedis struct{}
 
 func (quietRedis) Printf(context.Context, string, ...any) {}
 
-// checkCredentials names every missing environment variable of vendor.
-func checkCredentials(vendor string, getenv func(string) string) error {
-	var names []string
-	switch vendor {
-	case "nxcloud":
-		names = []string{envNXKey, envNXSecret}
-	case "icekredit":
-		names = []string{envIKMerchant, envIKPassword}
-	case "vertexplay":
-		names = []string{envVPAgent, envVPAPIKey, envVPSecret}
-	}
-	if _, err := requireEnv(getenv, names...); err != nil {
-		return &usageError{err}
-	}
-	return nil
-}
-
 // fleetKey is the 32-byte key that seals tokens at rest in Redis. Every process
 // sharing the fleet needs the same one: $AUTHWIRE_REDIS_KEY (64 hex characters)
 // if set, else an HMAC of the vendor credentials — processes with the same
 // credentials derive the same key, and a reader of Redis without them cannot
 // open the tokens.
-func fleetKey(vendor, hexKey string, secretParts []string) ([]byte, error) {
+func fleetKey(vendor, hexKey string, getenv func(string) string) ([]byte, error) {
 	if hexKey != "" {
 		k, err := hex.DecodeString(hexKey)
 		if err != nil || len(k) != redisstore.KeySize {
@@ -404,7 +525,11 @@ func fleetKey(vendor, hexKey string, secretParts []string) ([]byte, error) {
 		}
 		return k, nil
 	}
-	m := hmac.New(sha256.New, []byte(strings.Join(secretParts, "\x00")))
+	var parts []string
+	for _, name := range vendors[vendor].creds {
+		parts = append(parts, getenv(name))
+	}
+	m := hmac.New(sha256.New, []byte(strings.Join(parts, "\x00")))
 	m.Write([]byte("authwire cli redis token key v1/" + vendor))
 	return m.Sum(nil), nil
 }
@@ -418,90 +543,10 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
-// run sends o.repeat requests, o.parallel at a time, prints each response body
-// on stdout and each failure as one line on stderr.
-func (c *callClient) run(ctx context.Context, o *callOptions, stdout, stderr io.Writer) int {
-	var (
-		mu       sync.Mutex
-		ok, fail int
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, o.parallel)
-	)
-	start := time.Now()
-	for i := 0; i < o.repeat && ctx.Err() == nil; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			body, err := c.do(ctx, o.body)
-			mu.Lock()
-			defer mu.Unlock()
-			if body != nil {
-				stdout.Write(body)
-				if len(body) == 0 || body[len(body)-1] != '\n' {
-					io.WriteString(stdout, "\n")
-				}
-			}
-			if err != nil {
-				fail++
-				fmt.Fprintln(stderr, errLine(c.vendor, err))
-				return
-			}
-			ok++
-		}()
-	}
-	wg.Wait()
-	if ctx.Err() != nil && ok+fail < o.repeat {
-		fail += o.repeat - ok - fail
-		fmt.Fprintf(stderr, "authwire: %s: interrupted\n", c.vendor)
-	}
-	if o.summary {
-		fmt.Fprintf(stderr, "summary: ok=%d failed=%d logins=%d retries=%d rate-limit-waits=%d breaker-opens=%d elapsed=%s\n",
-			ok, fail, c.logins(), c.cnt.retries.Load(), c.cnt.waits.Load(), c.cnt.opens.Load(), time.Since(start).Round(time.Millisecond))
-	}
-	if fail > 0 {
-		return exitFail
-	}
-	return exitOK
-}
-
-// do sends one request. It returns the response body whenever there is a
-// response, and an error when the vendor did not report success.
-func (c *callClient) do(ctx context.Context, body []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	if len(body) == 0 {
-		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
-	}
-	req.Header.Set("Content-Type", "application/json")
-	c.prepare(req)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) && ue.Err != nil {
-			err = ue.Err // the layers' own messages name what failed
-		}
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, outcome.MaxBody))
-	if err != nil {
-		return nil, fmt.Errorf("read reply: %w", err)
-	}
-	if r := c.classify(resp, raw); r.Kind != outcome.Success {
-		if r.Err == nil {
-			r.Err = &outcome.ResponseError{Vendor: c.vendor, StatusCode: resp.StatusCode, Kind: r.Kind}
-		}
-		return raw, r.Err
-	}
-	return raw, nil
-}
-
 // errLine renders err as the one stderr line of a failed call: it names the
 // vendor, the vendor's code and message (when the vendor answered), the HTTP
-// status and the outcome kind. Vendor errors never carry bodies or credentials.
+// status and the outcome kind, and a hint in the CLI's terms. Vendor errors
+// never carry bodies or credentials.
 func errLine(vendor string, err error) string {
 	prefix := "authwire: " + vendor + ": "
 	if errors.Is(err, outcome.ErrUnknown) {
@@ -515,11 +560,11 @@ func errLine(vendor string, err error) string {
 	line := ""
 	switch {
 	case errors.As(err, &nx):
-		line = vendorLine(nx.Code != 0, strconv.Itoa(nx.Code), nx.Message, nx.HTTPStatus, nx.Kind, "traceId", nx.TraceID, nx.Hint)
+		line = vendorLine(nx.Code != 0, strconv.Itoa(nx.Code), nx.Message, nx.HTTPStatus, nx.Kind, "traceId", nx.TraceID, cliHint(vendor, nx.Hint))
 	case errors.As(err, &ik):
-		line = vendorLine(ik.Code != "", ik.Code, ik.Message, ik.HTTPStatus, ik.Kind, "trace_id", ik.TraceID, ik.Hint)
+		line = vendorLine(ik.Code != "", ik.Code, ik.Message, ik.HTTPStatus, ik.Kind, "trace_id", ik.TraceID, cliHint(vendor, ik.Hint))
 	case errors.As(err, &vp):
-		line = vendorLine(vp.Code >= 0, strconv.Itoa(vp.Code), vp.Message, vp.HTTPStatus, vp.Kind, "logUUID", vp.LogUUID, vp.Hint)
+		line = vendorLine(vp.Code >= 0, strconv.Itoa(vp.Code), vp.Message, vp.HTTPStatus, vp.Kind, "logUUID", vp.LogUUID, cliHint(vendor, vp.Hint))
 	default:
 		line = err.Error()
 	}
@@ -542,3 +587,94 @@ func vendorLine(hasCode bool, code, msg string, status int, kind outcome.Kind, i
 	}
 	return b.String()
 }
+
+// cliHints translate the providers' hints, written for Go callers (Config
+// fields), into what a user of the command sets: flags and environment
+// variables. Longer phrases come first so that they win over their parts.
+var cliHints = map[string]*strings.Replacer{
+	"nxcloud": strings.NewReplacer(
+		"Config.Credentials (access key and secret)", "$"+envNXKey+" and $"+envNXSecret,
+		"Config.Credentials", "$"+envNXKey+" and $"+envNXSecret,
+		"Config.Algorithm", "--algorithm",
+		"set Config.ClockOffset", "pass --clock-offset",
+		"Config.ClockOffset", "--clock-offset",
+		"Config.BaseURL", "--base-url",
+		"Config.Timeout", "--timeout",
+	),
+	"icekredit": strings.NewReplacer(
+		"(Config.Credentials)", "($"+envIKMerchant+", $"+envIKPassword+")",
+		"Config.Credentials", "$"+envIKMerchant+" and $"+envIKPassword,
+		"the client does not log in again until the hold period (Config.LoginErrorHold) passes",
+		"each authwire process tries the login once",
+		"Config.LoginErrorHold", "the login error hold",
+		"see Config.LoginEncoding", "the CLI logs in with a form, then JSON once",
+		"Config.BaseURL", "--base-url",
+		"Config.LoginURL", "--login-url",
+		"Config.Timeout", "--timeout",
+	),
+	"vertexplay": strings.NewReplacer(
+		"Config.SignatureVersion", "--signature",
+		"(Config.DeriveKey, default hex-decode)", "($"+envVPAPIKey+" is hex-decoded)",
+		"Config.DeriveKey", "the key derivation",
+		"the client does not ask for a token again until tokensource's hold period passes",
+		"each authwire process asks for a token once",
+		"Config.Credentials", "$"+envVPAgent+", $"+envVPAPIKey+" and $"+envVPSecret,
+		"Config.BaseURL", "--base-url",
+		"Config.Timeout", "--timeout",
+	),
+}
+
+func cliHint(vendor, hint string) string {
+	if r := cliHints[vendor]; r != nil {
+		return r.Replace(hint)
+	}
+	return hint
+}
+
+// readBody resolves -d: "@file" reads the file ("@-" reads stdin), anything
+// else is the body itself.
+func readBody(d string, stdin io.Reader) ([]byte, error) {
+	if !strings.HasPrefix(d, "@") {
+		return []byte(d), nil
+	}
+	name := d[1:]
+	if name == "-" {
+		if stdin == nil {
+			return nil, errors.New("-d @-: no standard input")
+		}
+		return io.ReadAll(stdin)
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("-d %s: %w", d, err)
+	}
+	return b, nil
+}
+
+// requireEnv returns the values of the named environment variables, or an error
+// naming every missing one.
+func requireEnv(getenv func(string) string, names ...string) ([]string, error) {
+	vals := make([]string, len(names))
+	var missing []string
+	for i, n := range names {
+		vals[i] = getenv(n)
+		if vals[i] == "" {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing credential: set %s", strings.Join(missing, " and "))
+	}
+	return vals, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+var _ tokensource.Store = (*diskCache)(nil)

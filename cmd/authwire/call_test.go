@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,44 +109,63 @@ func TestCallRepeat(t *testing.T) {
 	}
 }
 
-// TestCallVerboseRedacts: -v shows every exchange's headers, and no secret,
-// password, hash, key or token anywhere on stderr.
-func TestCallVerboseRedacts(t *testing.T) {
+// TestCallVerboseNoSecrets: -vv shows every exchange — attempts, public
+// identifiers, bodies, the signed string — and no secret, password, hash,
+// key, signature or token anywhere on stderr, for every vendor.
+func TestCallVerboseNoSecrets(t *testing.T) {
 	_, _, _, nxURL, ikURL, vpURL := newSims(t)
-	secrets := []string{
-		nxcloudtest.AccessKey, nxcloudtest.AccessSecret,
-		icekredittest.Password, icekredittest.PasswordMD5,
-		vertexplaytest.APIKey, vertexplaytest.SecretKey, vertexplaytest.AgentID,
-		"Bearer", "sim-wa-", // an Authorization value, an NXCloud embedded-page token
-	}
+	md5hex := func(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
+	ikBody := `{"ID":"1","mobile":"2","equipment_sn":"3","sn":"4","borrow_count":1}`
 	tests := []struct {
 		name     string
 		env      map[string]string
 		args     []string
+		secrets  []string
+		shown    []string // must appear
 		redacted []string // header names that must show REDACTED
 	}{
-		{"nxcloud", with(nxEnv, envNXBase, nxURL), []string{"call", "nxcloud", "-v", nxcloud.PathLogin}, []string{"accessKey", "sign"}},
-		{"icekredit", with(ikEnv, envIKBase, ikURL, envIKLogin, ikURL), []string{"call", "icekredit", "-v", "/person-ds/credit/NigeriaAutoDecision", "-d",
-			`{"ID":"1","mobile":"2","equipment_sn":"3","sn":"4","borrow_count":1}`}, []string{"token_id"}},
-		{"vertexplay", with(vpEnv, envVPBase, vpURL), []string{"call", "vertexplay", "-v", vertexplay.PathGames}, []string{"Authorization", "X-Signature", "X-Agentid"}},
+		{"nxcloud", with(nxEnv, envNXBase, nxURL), []string{"call", "nxcloud", "-vv", nxcloud.PathLogin},
+			[]string{nxcloudtest.AccessSecret, md5hex(nxcloudtest.AccessSecret), "sim-wa-"},
+			[]string{"accessKey: " + nxcloudtest.AccessKey, "string signed with md5", "&accessSecret=***", `"token":"REDACTED"`, "request 1, attempt 1"},
+			[]string{"sign"}},
+		{"icekredit", with(ikEnv, envIKBase, ikURL, envIKLogin, ikURL), []string{"call", "icekredit", "-vv", "/person-ds/credit/NigeriaAutoDecision", "-d", ikBody},
+			[]string{icekredittest.Password, icekredittest.PasswordMD5, strings.ToUpper(icekredittest.PasswordMD5)},
+			[]string{"merchant_name=" + icekredittest.MerchantName, "merchant_pwd=REDACTED", `"token_id":"REDACTED"`, `"risk_level"`},
+			[]string{"token_id"}},
+		{"vertexplay", with(vpEnv, envVPBase, vpURL), []string{"call", "vertexplay", "-vv", vertexplay.PathBalance, "-d", `{"username":"nobody"}`},
+			[]string{vertexplaytest.APIKey, vertexplaytest.SecretKey, "Bearer ey"},
+			[]string{"X-Agentid: " + vertexplaytest.AgentID, "string signed with sha256 (v2", "(decrypted) ", `"secret":"REDACTED"`, `"accessToken":"REDACTED"`, `"username":"nobody"`},
+			[]string{"Authorization", "X-Signature"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := cli(t, tt.env, tt.args...)
-			if code != exitOK {
-				t.Fatalf("exit %d; stderr %q", code, stderr)
-			}
+			cache := t.TempDir()
+			env := with(tt.env, envCacheDir, cache)
+			_, stdout, stderr := cli(t, env, tt.args...)
 			if !strings.Contains(stderr, "> POST ") || !strings.Contains(stderr, "< HTTP/1.1 200 OK") {
-				t.Errorf("-v shows no exchange:\n%s", stderr)
+				t.Fatalf("-vv shows no exchange:\n%s\nstdout %s", stderr, stdout)
+			}
+			secrets := tt.secrets
+			if tt.name != "nxcloud" { // the token the call used, from the same cache
+				_, tok, _ := cli(t, env, "token", tt.name)
+				if tok = strings.TrimSpace(tok); len(tok) < 8 {
+					t.Fatalf("authwire token %s printed %q", tt.name, tok)
+				}
+				secrets = append(secrets, tok)
+			}
+			for _, w := range tt.shown {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("-vv does not show %q:\n%s", w, stderr)
+				}
 			}
 			for _, h := range tt.redacted {
 				if !strings.Contains(stderr, "> "+h+": REDACTED") {
-					t.Errorf("-v does not show %s REDACTED:\n%s", h, stderr)
+					t.Errorf("-vv does not show %s REDACTED:\n%s", h, stderr)
 				}
 			}
 			for _, s := range secrets {
 				if strings.Contains(stderr, s) {
-					t.Errorf("-v output contains %q:\n%s", s, stderr)
+					t.Errorf("-vv output contains %q:\n%s", s, stderr)
 				}
 			}
 		})

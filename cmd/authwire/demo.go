@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/clock"
@@ -24,28 +27,33 @@ import (
 	"github.com/authwire/authwire/providers/vertexplay/vertexplaytest"
 	"github.com/authwire/authwire/ratelimit"
 	"github.com/authwire/authwire/retry"
-	"github.com/authwire/authwire/tokensource"
 )
 
 // demoConfig sizes the demo; tests run a smaller one.
 type demoConfig struct {
 	requests int    // per vendor
-	workers  int    // concurrent callers per vendor
 	seed     uint64 // the simulators' fault draws
 	progress time.Duration
+	tty      bool // stderr is a terminal: show the progress line
 }
 
-var defaultDemo = demoConfig{requests: 300, workers: 8, seed: 20260501, progress: 250 * time.Millisecond}
+var defaultDemo = demoConfig{requests: 300, seed: 20260501, progress: 250 * time.Millisecond}
 
 // The stack settings of the demo: the providers' defaults scaled to a run of a
 // few seconds (the production defaults pause 1 s on a rate limit and keep a
-// breaker open 30 s).
+// breaker open 30 s). Nothing the table counts may depend on how fast this
+// machine is: the limiter's steady rate is far above what one caller reaches,
+// so that it waits only when a vendor's rate-limit code pauses it (for ten
+// times the longest retry backoff, so that the retry always meets the pause),
+// and a caller that meets an open breaker waits until the breaker lets a probe
+// through.
 var (
-	demoRetry   = retry.Policy{MaxAttempts: 4, WaitMin: 10 * time.Millisecond, WaitMax: 100 * time.Millisecond}
-	demoLimit   = ratelimit.Config{Rate: 150, Burst: 20, Pause: 150 * time.Millisecond}
+	demoRetry   = retry.Policy{MaxAttempts: 4, WaitMin: 5 * time.Millisecond, WaitMax: 20 * time.Millisecond}
+	demoLimit   = ratelimit.Config{Rate: 1e6, Burst: 1e6, Pause: 200 * time.Millisecond, MaxPause: 200 * time.Millisecond}
 	demoBreaker = breaker.Config{ConsecutiveFailures: 5, Timeout: 200 * time.Millisecond}
-	// breakerBackoff is how long a demo caller pauses after a fast failure.
-	breakerBackoff = 100 * time.Millisecond
+	// breakerBackoff is how long a demo caller pauses after a fast failure:
+	// past the breaker's open period, so that the next request is its probe.
+	breakerBackoff = demoBreaker.Timeout + 50*time.Millisecond
 )
 
 // ending is how one demo request ended. The expected ones are the typed errors
@@ -61,6 +69,36 @@ const (
 	endExhausted   ending = "vendor still failing after retries (typed transient)"
 	endRejected2   ending = "new token killed too before its re-send (typed token-rejected)"
 )
+
+// why says in one line why an expected failure is the right outcome.
+var why = map[ending]string{
+	endUnknown:     "an SMS may have gone out; sending it again could send two",
+	endNotDone:     "the check call says the vendor never got it: no money moved, the caller may try again",
+	endUnresolved:  "neither the transfer nor its check answered: only a later check can tell, a blind re-send could pay twice",
+	endBreakerOpen: "the vendor had just failed 5 times in a row: failing at once spares it and the caller",
+	endExhausted:   "the fault outlasted every retry: the caller gets the vendor's typed error, not a hang",
+	endRejected2:   "re-auth re-sends once with a fresh token and never loops",
+}
+
+// limiter is the demo's limiter for v. Its waits are counted where the
+// limiter decides to wait — it sleeps on its Clock only then — not by timing
+// Wait, which a busy machine could stretch past any threshold.
+func (v *demoVendor) limiter() ratelimit.Limiter {
+	cfg := demoLimit
+	cfg.Clock = sleepCounter{Clock: clock.Real, n: &v.cnt.waits}
+	return ratelimit.NewAdaptive(cfg)
+}
+
+// sleepCounter is a clock.Clock that counts its Sleeps.
+type sleepCounter struct {
+	clock.Clock
+	n *atomic.Int64
+}
+
+func (c sleepCounter) Sleep(ctx context.Context, d time.Duration) error {
+	c.n.Add(1)
+	return c.Clock.Sleep(ctx, d)
+}
 
 // demoVendor is one vendor's part of the demo.
 type demoVendor struct {
@@ -79,7 +117,6 @@ type demoVendor struct {
 	close func()
 
 	done      atomic.Int64
-	mu        sync.Mutex
 	latencies []time.Duration
 	endings   map[ending]int
 	problems  []string
@@ -91,20 +128,45 @@ type demoEvent struct {
 	do   func()
 }
 
-// cmdDemo runs the demo: "authwire demo". It takes no flags.
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, cfg demoConfig) int {
-	fs := newFlagSet("demo", "authwire demo", stdout)
-	pos, err := parseInterleaved(fs, args)
-	if err == errHelp {
-		return exitOK
+func (a *app) demoCommand() *cobra.Command {
+	cfg := defaultDemo
+	cmd := &cobra.Command{
+		Use:   "demo [--seed N] [--requests N]",
+		Short: "drive every vendor through the full stack with faults; print a report",
+		Long: `demo starts the three simulators in-process and sends each vendor its requests through the full
+stack while faults are injected, then prints a table of what happened and how every request ended.
+It exits 0 only if every request ended in success or in the typed error it should, and no side
+effect was sent twice.
+
+The table is reproducible: the same --seed gives the same counts (each vendor's requests go one at
+a time, so the simulators draw their faults in request order). Latencies and the elapsed time, which
+are not, go to stderr, with a progress line when stderr is a terminal.`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if cfg.requests < 1 {
+				return usagef("--requests must be at least 1")
+			}
+			cfg.tty = isTerminal(a.stderr)
+			if code := runDemo(a.ctx, cfg, a.stdout, a.stderr); code != exitOK {
+				return &exitError{code}
+			}
+			return nil
+		},
 	}
-	if err != nil {
-		return usageErr(stderr, "demo: %v", err)
+	cmd.Flags().Uint64Var(&cfg.seed, "seed", cfg.seed, "seed of the simulators' fault draws: the same seed gives the same table")
+	cmd.Flags().IntVar(&cfg.requests, "requests", cfg.requests, "requests per vendor")
+	return cmd
+}
+
+// isTerminal reports whether w is a character device (a terminal), without a
+// dependency.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
 	}
-	if len(pos) > 0 {
-		return usageErr(stderr, "demo: unexpected argument %q", pos[0])
-	}
-	return runDemo(ctx, cfg, stdout, stderr)
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func runDemo(ctx context.Context, cfg demoConfig, stdout, stderr io.Writer) int {
@@ -122,14 +184,16 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout, stderr io.Writer) int 
 		}
 		vendors = append(vendors, v)
 	}
-	fmt.Fprintf(stderr, "authwire demo: %d requests per vendor, %d concurrent callers each, faults seeded with %d\n",
-		cfg.requests, cfg.workers, cfg.seed)
 	start := time.Now()
 
 	stopProgress := make(chan struct{})
 	progressDone := make(chan struct{})
 	go func() {
 		defer close(progressDone)
+		if !cfg.tty {
+			<-stopProgress
+			return
+		}
 		t := time.NewTicker(cfg.progress)
 		defer t.Stop()
 		for {
@@ -143,6 +207,8 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout, stderr io.Writer) int 
 		}
 	}()
 
+	// The vendors run side by side: each has its own simulator and stack, so
+	// nothing one does changes what another sees.
 	var wg sync.WaitGroup
 	for _, v := range vendors {
 		wg.Add(1)
@@ -158,8 +224,14 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout, stderr io.Writer) int 
 
 	for _, v := range vendors {
 		v.problems = append(v.problems, v.check()...)
+		slices.Sort(v.problems)
 	}
-	return report(stdout, vendors, cfg, elapsed, ctx.Err() != nil)
+	parts := make([]string, len(vendors))
+	for i, v := range vendors {
+		parts[i] = fmt.Sprintf("%s p50 %s p99 %s", v.name, fmtDur(percentile(v.latencies, 50)), fmtDur(percentile(v.latencies, 99)))
+	}
+	fmt.Fprintf(stderr, "demo: %.1fs; latency %s (wall clock: these vary from run to run)\n", elapsed.Seconds(), strings.Join(parts, ", "))
+	return report(stdout, vendors, cfg, ctx.Err() != nil)
 }
 
 func progressLine(vs []*demoVendor, n int, d time.Duration) string {
@@ -170,8 +242,9 @@ func progressLine(vs []*demoVendor, n int, d time.Duration) string {
 	return fmt.Sprintf("demo: %s  (%.1fs)", strings.Join(parts, "  "), d.Seconds())
 }
 
-// run makes the vendor's requests with cfg.workers callers, firing the scripted
-// events on the way.
+// run makes the vendor's requests one at a time, in order, firing the scripted
+// events on the way: the simulator then draws its faults in request order, and
+// the same seed gives the same story.
 func (v *demoVendor) run(ctx context.Context, cfg demoConfig) {
 	v.endings = make(map[ending]int)
 	v.latencies = make([]time.Duration, 0, cfg.requests)
@@ -180,44 +253,28 @@ func (v *demoVendor) run(ctx context.Context, cfg demoConfig) {
 		i := int(e.at * float64(cfg.requests))
 		fire[i] = append(fire[i], e)
 	}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range cfg.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				t := time.Now()
-				end, err := v.call(ctx, i)
-				d := time.Since(t)
-				v.mu.Lock()
-				v.latencies = append(v.latencies, d)
-				if err != nil {
-					v.problems = append(v.problems, fmt.Sprintf("request %d: unexpected: %s", i, oneLine(err.Error())))
-				} else {
-					v.endings[end]++
-				}
-				v.mu.Unlock()
-				v.done.Add(1)
-				if end == endBreakerOpen {
-					// What a caller does with a fast failure: back off instead of
-					// spinning through its work while the vendor is down.
-					select {
-					case <-time.After(breakerBackoff):
-					case <-ctx.Done():
-					}
-				}
-			}
-		}()
-	}
 	for i := 0; i < cfg.requests && ctx.Err() == nil; i++ {
 		for _, e := range fire[i] {
 			e.do()
 		}
-		jobs <- i
+		t := time.Now()
+		end, err := v.call(ctx, i)
+		v.latencies = append(v.latencies, time.Since(t))
+		if err != nil {
+			v.problems = append(v.problems, fmt.Sprintf("request %d: unexpected: %s", i, oneLine(err.Error())))
+		} else {
+			v.endings[end]++
+		}
+		v.done.Add(1)
+		if end == endBreakerOpen {
+			// What a caller does with a fast failure: back off instead of
+			// spinning through its work while the vendor is down.
+			select {
+			case <-time.After(breakerBackoff):
+			case <-ctx.Done():
+			}
+		}
 	}
-	close(jobs)
-	wg.Wait()
 }
 
 // expected sorts a request's error into the endings the stack must produce, or
@@ -268,7 +325,7 @@ func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 	c, err := nxcloud.New(nxcloud.Config{
 		BaseURL:     srv.URL,
 		Credentials: nxcloud.NewCredentials(nxcloudtest.AccessKey, nxcloudtest.AccessSecret),
-		Limiter:     v.cnt.limiter(ratelimit.NewAdaptive(demoLimit)),
+		Limiter:     v.limiter(),
 		Breakers:    v.cnt.breakers(demoBreaker),
 		Retry:       v.cnt.retry(demoRetry),
 	})
@@ -332,7 +389,7 @@ func demoIceKredit(cfg demoConfig) (*demoVendor, error) {
 		LoginURL:    login.URL,
 		BaseURL:     api.URL,
 		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
-		Limiter:     v.cnt.limiter(ratelimit.NewAdaptive(demoLimit)),
+		Limiter:     v.limiter(),
 		Breakers:    v.cnt.breakers(demoBreaker),
 		Retry:       v.cnt.retry(demoRetry),
 	})
@@ -371,20 +428,17 @@ func demoIceKredit(cfg demoConfig) (*demoVendor, error) {
 // tokens revoked; a 503 outage.
 func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 	sim := vertexplaytest.New(vertexplaytest.Config{
-		Seed:          cfg.seed,
-		TokenLifetime: 3 * time.Second,
-		Rates:         vertexplaytest.Rates{Status5xx: 0.02, RateLimited: 0.01, Drop: 0.01, Lose: 0.02, Latency: 0.05, LatencySpike: 15 * time.Millisecond},
+		Seed:  cfg.seed,
+		Rates: vertexplaytest.Rates{Status5xx: 0.02, RateLimited: 0.01, Drop: 0.01, Lose: 0.02, Latency: 0.05, LatencySpike: 15 * time.Millisecond},
 	})
 	srv := httptest.NewServer(sim)
 	v := &demoVendor{name: "vertexplay"}
 	c, err := vertexplay.New(vertexplay.Config{
 		BaseURL:     srv.URL,
 		Credentials: sim.Credentials(),
-		Limiter:     v.cnt.limiter(ratelimit.NewAdaptive(demoLimit)),
+		Limiter:     v.limiter(),
 		Breakers:    v.cnt.breakers(demoBreaker),
 		Retry:       v.cnt.retry(demoRetry),
-		// Refresh a second before the 3 s tokens expire, in the background.
-		TokenOptions: []tokensource.Option{tokensource.WithEarlyRefresh(time.Second, 200*time.Millisecond), tokensource.WithExpirySkew(200 * time.Millisecond)},
 	})
 	if err != nil {
 		srv.Close()
@@ -455,17 +509,16 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 	return v, nil
 }
 
-// report prints the per-vendor table and returns the exit code: 0 only when
-// every request ended in success or in its expected typed error and no
-// invariant broke.
-func report(w io.Writer, vs []*demoVendor, cfg demoConfig, elapsed time.Duration, interrupted bool) int {
-	fmt.Fprintf(w, "authwire demo: %d vendors x %d requests, %d concurrent callers each, %.1fs\n\n", len(vs), cfg.requests, cfg.workers, elapsed.Seconds())
+// report prints the per-vendor table — counts only, the same for the same
+// seed — and returns the exit code: 0 only when every request ended in success
+// or in its expected typed error and no invariant broke.
+func report(w io.Writer, vs []*demoVendor, cfg demoConfig, interrupted bool) int {
+	fmt.Fprintf(w, "authwire demo: %d vendors x %d requests, one caller each, faults seeded with %d\n\n", len(vs), cfg.requests, cfg.seed)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "vendor\trequests\tsuccesses\tlogins\tretries\trate-limit waits\tbreaker opens\tp50\tp99\t")
+	fmt.Fprintln(tw, "vendor\trequests\tsuccesses\tlogins\tretries\trate-limit waits\tbreaker opens\t")
 	for _, v := range vs {
-		p50, p99 := percentile(v.latencies, 50), percentile(v.latencies, 99)
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", v.name, v.done.Load(), v.endings[endOK], v.logins(),
-			v.cnt.retries.Load(), v.cnt.waits.Load(), v.cnt.opens.Load(), fmtDur(p50), fmtDur(p99))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", v.name, v.done.Load(), v.endings[endOK], v.logins(),
+			v.cnt.retries.Load(), v.cnt.waits.Load(), v.cnt.opens.Load())
 	}
 	tw.Flush()
 	failed := interrupted
@@ -480,9 +533,17 @@ func report(w io.Writer, vs []*demoVendor, cfg demoConfig, elapsed time.Duration
 		for k := range v.endings {
 			keys = append(keys, k)
 		}
-		slices.SortFunc(keys, func(a, b ending) int { return v.endings[b] - v.endings[a] })
+		slices.SortFunc(keys, func(a, b ending) int {
+			if d := v.endings[b] - v.endings[a]; d != 0 {
+				return d
+			}
+			return strings.Compare(string(a), string(b))
+		})
 		for _, k := range keys {
 			fmt.Fprintf(w, "  %5d  %s\n", v.endings[k], k)
+			if why[k] != "" {
+				fmt.Fprintf(w, "         right: %s\n", why[k])
+			}
 		}
 		for _, p := range v.problems {
 			fmt.Fprintf(w, "  FAIL   %s\n", p)
@@ -497,6 +558,9 @@ func report(w io.Writer, vs []*demoVendor, cfg demoConfig, elapsed time.Duration
 		fmt.Fprintln(w, "FAIL: some requests did not end in success or in the typed error they should")
 	default:
 		fmt.Fprintln(w, "PASS: every request ended in success or in the typed error it should; nothing was sent twice")
+	}
+	if interrupted {
+		return exitInterrupt
 	}
 	if failed {
 		return exitFail

@@ -41,7 +41,9 @@ func TestFleetOfProcessesLogsInOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				args := []string{"call", "icekredit", "--login-url", srv.URL, "--base-url", srv.URL,
+				// --no-cache: without Redis each process is on its own (the disk
+				// cache would let later processes share a token).
+				args := []string{"call", "icekredit", "--no-cache", "--login-url", srv.URL, "--base-url", srv.URL,
 					"/person-ds/credit/NigeriaAutoDecision", "-d", `{"ID":"1","mobile":"2","equipment_sn":"3","sn":"4","borrow_count":1}`}
 				if withRedis {
 					args = append(args, "--redis", redisURL)

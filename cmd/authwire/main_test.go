@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
-	"io"
 	"net/http/httptest"
 	"regexp"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
+	"github.com/authwire/authwire/providers/nxcloud"
 	"github.com/authwire/authwire/providers/nxcloud/nxcloudtest"
 	"github.com/authwire/authwire/providers/vertexplay/vertexplaytest"
 )
@@ -22,7 +21,14 @@ import (
 func cli(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = runContext(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errb)
+	cache := t.TempDir() // every run has its own token cache unless env names one
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok || k != envCacheDir {
+			return v
+		}
+		return cache
+	}
+	code = runContext(context.Background(), args, getenv, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -158,7 +164,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no command", nil, nil, "Usage"},
 		{"unknown command", nil, []string{"frobnicate"}, `unknown command "frobnicate"`},
 		{"call without vendor", nil, []string{"call"}, "name a vendor"},
-		{"call unknown vendor", nil, []string{"call", "acme", "/x"}, `unknown vendor "acme"`},
+		{"call unknown vendor", nil, []string{"call", "acme", "/x"}, `unknown command "acme"`},
 		{"call without path", nxEnv, []string{"call", "nxcloud"}, "missing PATH"},
 		{"call two paths", nxEnv, []string{"call", "nxcloud", "/a", "/b"}, "one PATH expected"},
 		{"call unknown flag", nxEnv, []string{"call", "nxcloud", "--bogus", "/a"}, "bogus"},
@@ -169,9 +175,9 @@ func TestUsageErrors(t *testing.T) {
 		{"call nxcloud bad biz-type", nxEnv, []string{"call", "nxcloud", "/api/x", "--biz-type", "two", "--action", "a"}, "--biz-type"},
 		{"call nxcloud bad algorithm", nxEnv, []string{"call", "nxcloud", "/api/ota/init", "--algorithm", "sha1"}, "--algorithm"},
 		{"call icekredit missing password", map[string]string{envIKMerchant: "m"}, []string{"call", "icekredit", "/p"}, envIKPassword},
-		{"call vertexplay missing keys", map[string]string{envVPAgent: "a"}, []string{"call", "vertexplay", "--base-url", "http://x", "/v2/games"}, envVPAPIKey + " and " + envVPSecret},
+		{"call vertexplay missing keys", map[string]string{envVPAgent: "a"}, []string{"call", "vertexplay", "--base-url", "http://127.0.0.1:1", "/v2/games"}, envVPAPIKey + " and " + envVPSecret},
 		{"call vertexplay missing base url", vpEnv, []string{"call", "vertexplay", "/v2/games"}, "--base-url"},
-		{"call vertexplay bad api key", with(vpEnv, envVPAPIKey, "xyz"), []string{"call", "vertexplay", "--base-url", "http://x", "/v2/games"}, "64 hex"},
+		{"call vertexplay bad api key", with(vpEnv, envVPAPIKey, "xyz"), []string{"call", "vertexplay", "--base-url", "http://127.0.0.1:1", "/v2/games"}, "64 hex"},
 		{"call bad repeat", nxEnv, []string{"call", "nxcloud", "/api/ota/init", "--repeat", "0"}, "--repeat"},
 		{"call missing body file", nxEnv, []string{"call", "nxcloud", "/api/ota/init", "-d", "@/nonexistent/body.json"}, "nonexistent"},
 		{"call bad redis url", nxEnv, []string{"call", "nxcloud", "/api/ota/init", "--redis", "ftp://x"}, "--redis"},
@@ -184,7 +190,23 @@ func TestUsageErrors(t *testing.T) {
 		{"sign vertexplay bad nonce", vpEnv, []string{"sign", "vertexplay", "--nonce", "xyz"}, "--nonce"},
 		{"sign vertexplay bad signature", vpEnv, []string{"sign", "vertexplay", "--signature", "v3"}, "--signature"},
 		{"sim bad flag", nil, []string{"sim", "--port", "1"}, "port"},
-		{"demo argument", nil, []string{"demo", "fast"}, "unexpected argument"},
+		{"demo argument", nil, []string{"demo", "fast"}, `unknown command "fast"`},
+		{"demo bad seed", nil, []string{"demo", "--seed", "x"}, "--seed"},
+		{"base url with query", ikEnv, []string{"call", "icekredit", "--base-url", "https://api.example?x=1", "/p"}, "query or fragment"},
+		{"base url with fragment", ikEnv, []string{"call", "icekredit", "--base-url", "https://api.example/#top", "/p"}, "query or fragment"},
+		{"base url plain http", nxEnv, []string{"call", "nxcloud", "--base-url", "http://vendor.invalid", nxcloud.PathLogin}, "--insecure-http"},
+		{"login url plain http", ikEnv, []string{"call", "icekredit", "--login-url", "http://sso.vendor.invalid", "/p"}, "--insecure-http"},
+		{"base url from env plain http", with(vpEnv, envVPBase, "http://10.0.0.1"), []string{"call", "vertexplay", "/v2/games"}, "--insecure-http"},
+		{"base url not http", nxEnv, []string{"call", "nxcloud", "--base-url", "ftp://x", nxcloud.PathLogin}, "not an http(s) URL"},
+		{"bad header", nxEnv, []string{"call", "nxcloud", "-H", "novalue", nxcloud.PathLogin}, "'Name: value'"},
+		{"negative retries", nxEnv, []string{"call", "nxcloud", "--retries", "-1", nxcloud.PathLogin}, "--retries"},
+		{"zero rate", nxEnv, []string{"call", "nxcloud", "--rate", "0", nxcloud.PathLogin}, "--rate"},
+		{"bad timeout", nxEnv, []string{"call", "nxcloud", "--timeout", "soon", nxcloud.PathLogin}, "--timeout"},
+		{"token nxcloud", nxEnv, []string{"token", "nxcloud"}, "no token"},
+		{"token bad format", ikEnv, []string{"token", "icekredit", "--format", "yaml"}, "--format"},
+		{"token no vendor", ikEnv, []string{"token"}, "accepts 1 arg"},
+		{"logout unknown vendor", nil, []string{"logout", "acme"}, `unknown vendor "acme"`},
+		{"help unknown command", nil, []string{"help", "frobnicate"}, "frobnicate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,28 +225,6 @@ func TestHelpExitsZero(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"help"}, {"call", "nxcloud", "-h"}, {"sign", "vertexplay", "-h"}, {"sim", "-h"}, {"demo", "-h"}} {
 		if code, out, _ := cli(t, nil, args...); code != exitOK || !strings.Contains(out, "authwire") {
 			t.Errorf("%q: exit %d, stdout %q", args, code, out)
-		}
-	}
-}
-
-func TestParseInterleaved(t *testing.T) {
-	tests := []struct {
-		args    []string
-		wantPos []string
-		wantD   string
-	}{
-		{[]string{"/p", "-d", "x"}, []string{"/p"}, "x"},
-		{[]string{"-d", "x", "/p"}, []string{"/p"}, "x"},
-		{[]string{"--d=x", "/p", "/q"}, []string{"/p", "/q"}, "x"},
-		{[]string{"/p", "--", "-d"}, []string{"/p", "-d"}, ""},
-	}
-	for _, tt := range tests {
-		fs := flag.NewFlagSet("t", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		d := fs.String("d", "", "")
-		pos, err := parseInterleaved(fs, tt.args)
-		if err != nil || !slices.Equal(pos, tt.wantPos) || *d != tt.wantD {
-			t.Errorf("%q: pos %q, d %q, err %v", tt.args, pos, *d, err)
 		}
 	}
 }
@@ -297,19 +297,23 @@ func TestSim(t *testing.T) {
 
 // TestDemo runs a small demo to exit 0.
 func TestDemo(t *testing.T) {
-	cfg := demoConfig{requests: 60, workers: 4, seed: 7, progress: 50 * time.Millisecond}
+	cfg := demoConfig{requests: 60, seed: 7, progress: 50 * time.Millisecond}
 	var out, errb bytes.Buffer
 	code := runDemo(context.Background(), cfg, &out, &errb)
 	if code != exitOK {
 		t.Fatalf("demo exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
-	for _, want := range []string{"nxcloud", "icekredit", "vertexplay", "p99", "breaker opens", "PASS"} {
+	for _, want := range []string{"nxcloud", "icekredit", "vertexplay", "breaker opens", "right: ", "PASS"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
-	if !strings.Contains(errb.String(), "demo: nxcloud 60/60") {
-		t.Errorf("no final progress line on stderr: %q", errb.String())
+	// stderr is not a terminal: no progress line, no carriage return.
+	if strings.Contains(errb.String(), "\r") || strings.Contains(errb.String(), "60/60") {
+		t.Errorf("progress line written to a non-terminal: %q", errb.String())
+	}
+	if !strings.Contains(errb.String(), "p99") {
+		t.Errorf("no latency line on stderr: %q", errb.String())
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
 	"github.com/authwire/authwire/providers/nxcloud"
@@ -30,23 +32,31 @@ const (
 	prefixVP      = "/vertexplay"
 )
 
-// cmdSim serves the three simulators until ctx ends (SIGINT/SIGTERM), then shuts
-// down gracefully.
-func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("sim", "authwire sim [--addr 127.0.0.1:8787] [--quiet]", stdout)
-	addr := fs.String("addr", "127.0.0.1:8787", "listen address (port 0 picks a free port)")
-	quiet := fs.Bool("quiet", false, "do not log requests on stderr")
-	pos, err := parseInterleaved(fs, args)
-	if err == errHelp {
-		return exitOK
+// simCommand serves the three simulators until the context ends (SIGINT,
+// SIGTERM), then shuts down gracefully: Ctrl-C is how it is stopped, exit 0.
+func (a *app) simCommand() *cobra.Command {
+	var addr string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "sim [--addr 127.0.0.1:8787] [--quiet]",
+		Short: "serve the NXCloud, IceKredit and VertexPlay simulators until interrupted",
+		Long: `sim serves the three simulators on one listener, each under a path prefix, and prints the
+export lines "authwire call" reads. Requests are logged on stderr. Ctrl-C stops it (exit 0).`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if code := cmdSim(a.ctx, addr, quiet, a.stdout, a.stderr); code != exitOK {
+				return &exitError{code}
+			}
+			return nil
+		},
 	}
-	if err != nil {
-		return usageErr(stderr, "sim: %v", err)
-	}
-	if len(pos) > 0 {
-		return usageErr(stderr, "sim: unexpected argument %q", pos[0])
-	}
-	ln, err := net.Listen("tcp", *addr)
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8787", "listen address (port 0 picks a free port)")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "do not log requests on stderr")
+	return cmd
+}
+
+func cmdSim(ctx context.Context, addr string, quiet bool, stdout, stderr io.Writer) int {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "authwire: sim: %s\n", oneLine(err.Error()))
 		return exitFail
@@ -66,7 +76,7 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(w, "authwire simulators: %s%s %s%s %s%s %s%s\n", root, prefixNX, root, prefixIKLogin, root, prefixIKAPI, root, prefixVP)
 	})
 	var h http.Handler = mux
-	if !*quiet {
+	if !quiet {
 		h = logRequests(mux, stderr)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}

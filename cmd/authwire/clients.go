@@ -1,0 +1,246 @@
+package main
+
+// This file is the only place that knows the providers' Configs: the rest of
+// the CLI decides a clientSpec and uses the vendorClient it gets back.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/authwire/authwire/breaker"
+	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/providers/icekredit"
+	"github.com/authwire/authwire/providers/nxcloud"
+	"github.com/authwire/authwire/providers/vertexplay"
+	"github.com/authwire/authwire/ratelimit"
+	"github.com/authwire/authwire/retry"
+	"github.com/authwire/authwire/tokensource"
+)
+
+// clientSpec is what the CLI decided about one vendor client.
+type clientSpec struct {
+	vendor            string
+	baseURL, loginURL string // checked; "" means the vendor's default
+	path              string // the PATH of "call"; "" for "token"
+	getenv            func(string) string
+	wire              http.RoundTripper // innermost transport; nil means http.DefaultTransport
+	limiter           ratelimit.Limiter
+	breakers          *breaker.Set
+	retry             *retry.Policy
+	tokens            tokensource.Store // the disk cache or Redis; nil means none
+	bizType, action   string            // nxcloud; "" means the known operation of path
+	algorithm         string            // nxcloud
+	clockOffset       time.Duration     // nxcloud
+	signature         string            // vertexplay
+}
+
+// vendorClient is one vendor's full stack as the CLI uses it.
+type vendorClient struct {
+	http     *http.Client
+	url      string // base URL + path
+	classify outcome.Classifier
+	prepare  func(*http.Request)                   // vendor headers on each request
+	logins   func() int64                          // logins this process made
+	token    func(context.Context) (string, error) // nil: the vendor has no token
+	close    func()
+}
+
+// newClient builds the provider client spec asks for. Errors are usage errors:
+// everything in a spec comes from flags and the environment.
+func newClient(s clientSpec) (*vendorClient, error) {
+	vc := &vendorClient{prepare: func(*http.Request) {}}
+	env := s.getenv
+	switch s.vendor {
+	case "nxcloud":
+		biz, action := s.bizType, s.action
+		if op, ok := nxcloud.OperationOf(s.path); ok {
+			biz, action = firstNonEmpty(biz, strconv.Itoa(int(op.BizType))), firstNonEmpty(action, op.Action)
+		}
+		if biz == "" || action == "" {
+			return nil, usagef("%s is not a known operation: give --biz-type and --action", s.path)
+		}
+		if _, err := strconv.Atoi(biz); err != nil {
+			return nil, usagef("--biz-type %q is not a number", biz)
+		}
+		c, err := nxcloud.New(nxcloud.Config{BaseURL: s.baseURL, Credentials: nxcloud.NewCredentials(env(envNXKey), env(envNXSecret)),
+			Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry,
+			Algorithm: nxcloud.Algorithm(s.algorithm), ClockOffset: s.clockOffset})
+		if err != nil {
+			return nil, &usageError{err}
+		}
+		vc.http, vc.classify, vc.close = c.HTTPClient(), nxcloud.Classify, func() { c.Close() }
+		vc.url = strings.TrimRight(firstNonEmpty(s.baseURL, nxcloud.DefaultBaseURL), "/") + s.path
+		vc.prepare = func(r *http.Request) {
+			r.Header[nxcloud.HeaderBizType], r.Header[nxcloud.HeaderAction] = []string{biz}, []string{action}
+		}
+		vc.logins = func() int64 { return 0 } // signs every request: no session
+	case "icekredit":
+		var probe tokenProbe // "authwire token": the token layer's header, caught before the wire
+		c, err := icekredit.New(icekredit.Config{LoginURL: s.loginURL, BaseURL: s.baseURL,
+			Credentials: icekredit.NewCredentials(env(envIKMerchant), env(envIKPassword)),
+			Transport:   probe.wrap(s.wire), Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry, TokenStore: s.tokens})
+		if err != nil {
+			return nil, &usageError{err}
+		}
+		vc.http, vc.classify, vc.logins, vc.close = c.HTTPClient(), icekredit.Classify, c.Logins, func() { c.Close() }
+		vc.url = strings.TrimRight(firstNonEmpty(s.baseURL, icekredit.DefaultBaseURL), "/") + s.path
+		vc.prepare = func(r *http.Request) { r.Header.Set("Content-Type", "application/json; charset=utf-8") }
+		vc.token = func(ctx context.Context) (string, error) {
+			return probe.token(ctx, c.HTTPClient(), vc.url, icekredit.TokenHeader)
+		}
+	case "vertexplay":
+		ver, err := vertexplay.ParseSignatureVersion(s.signature)
+		if err != nil {
+			return nil, usagef("--signature %q is not v1 or v2", s.signature)
+		}
+		creds, err := vertexplay.NewCredentials(env(envVPAgent), env(envVPAPIKey), env(envVPSecret))
+		if err != nil {
+			return nil, usagef("%s/%s/%s: %v", envVPAgent, envVPAPIKey, envVPSecret, err)
+		}
+		// Logins are the token fetches that reached /v2/auth (not those loaded from a store).
+		var n atomic.Int64
+		opts := []tokensource.Option{tokensource.WithObserver(func(e tokensource.Event) {
+			if e.Err == nil && !e.Shared {
+				n.Add(1)
+			}
+		})}
+		if s.tokens != nil {
+			opts = append(opts, tokensource.WithStore(s.tokens, "vertexplay|"+strings.TrimRight(s.baseURL, "/")+"|"+creds.AgentID))
+		}
+		c, err := vertexplay.New(vertexplay.Config{BaseURL: s.baseURL, Credentials: creds, Transport: s.wire, Limiter: s.limiter,
+			Breakers: s.breakers, Retry: s.retry, SignatureVersion: ver, TokenOptions: opts})
+		if err != nil {
+			return nil, &usageError{err}
+		}
+		vc.http, vc.classify, vc.logins, vc.close = c.HTTPClient(), vertexplay.Classify, n.Load, func() { c.Close() }
+		vc.url = strings.TrimRight(s.baseURL, "/") + s.path
+		vc.token = func(ctx context.Context) (string, error) {
+			tok, err := c.TokenSource().TokenContext(ctx)
+			if err != nil {
+				return "", err
+			}
+			return tok.AccessToken, nil
+		}
+	}
+	return vc, nil
+}
+
+// tokenProbe gets IceKredit's token for "authwire token": icekredit.Client has
+// no public token accessor, so a request marked by the probe goes through the
+// full stack (login, disk cache) and is answered here, before the wire, with
+// the token its token layer added. Nothing reaches the product API.
+type tokenProbe struct {
+	base http.RoundTripper
+	got  atomic.Pointer[string]
+}
+
+type probeKey struct{}
+
+func (p *tokenProbe) wrap(base http.RoundTripper) http.RoundTripper { p.base = base; return p }
+
+func (p *tokenProbe) RoundTrip(req *http.Request) (*http.Response, error) {
+	if v := req.Header[icekredit.TokenHeader]; req.Context().Value(probeKey{}) != nil && len(v) == 1 {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		p.got.Store(&v[0])
+		return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Request: req,
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(`{"response_code":"00"}`))}, nil
+	}
+	base := p.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(req)
+}
+
+func (p *tokenProbe) token(ctx context.Context, hc *http.Client, url, header string) (string, error) {
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, probeKey{}, true), http.MethodPost, url, strings.NewReader("{}"))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, outcome.MaxBody))
+	if r := icekredit.Classify(resp, raw); r.Kind != outcome.Success {
+		return "", r.Err
+	}
+	if t := p.got.Load(); t != nil {
+		return *t, nil
+	}
+	return "", fmt.Errorf("no %s header was sent", header)
+}
+
+// counters are what the CLI reports about the stack, counted through the
+// framework's own hooks: retries by retry.Policy.OnRetry, breaker opens by
+// breaker.Config.OnStateChange, rate-limit waits by wrapping the Limiter.
+type counters struct {
+	retries, waits, opens atomic.Int64
+}
+
+// waitThreshold is how long a Limiter.Wait must take to count as a wait: an
+// uncontended Wait returns in microseconds (a Redis-backed one in about a
+// millisecond).
+const waitThreshold = 5 * time.Millisecond
+
+// countingLimiter counts the Wait calls that actually waited, and tells -v.
+type countingLimiter struct {
+	ratelimit.Limiter
+	waits  *atomic.Int64
+	onWait func(d time.Duration)
+}
+
+func (l countingLimiter) Wait(ctx context.Context, key string) error {
+	start := time.Now()
+	err := l.Limiter.Wait(ctx, key)
+	if d := time.Since(start); d >= waitThreshold {
+		l.waits.Add(1)
+		if l.onWait != nil {
+			l.onWait(d)
+		}
+	}
+	return err
+}
+
+// limiter wraps l so that its waits are counted (and reported to onWait).
+func (c *counters) limiter(l ratelimit.Limiter, onWait func(time.Duration)) ratelimit.Limiter {
+	return countingLimiter{Limiter: l, waits: &c.waits, onWait: onWait}
+}
+
+// breakers returns a breaker set whose openings are counted.
+func (c *counters) breakers(cfg breaker.Config) *breaker.Set {
+	prev := cfg.OnStateChange
+	cfg.OnStateChange = func(name string, from, to gobreaker.State) {
+		if to == gobreaker.StateOpen {
+			c.opens.Add(1)
+		}
+		if prev != nil {
+			prev(name, from, to)
+		}
+	}
+	return breaker.NewSet(cfg)
+}
+
+// retry returns p with its re-sends counted.
+func (c *counters) retry(p retry.Policy) *retry.Policy {
+	prev := p.OnRetry
+	p.OnRetry = func(req *http.Request, attempt int, r outcome.Result) {
+		c.retries.Add(1)
+		if prev != nil {
+			prev(req, attempt, r)
+		}
+	}
+	return &p
+}
