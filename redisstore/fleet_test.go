@@ -53,7 +53,7 @@ func buildProbe(t *testing.T) string {
 			return
 		}
 		probePath = filepath.Join(probeDir, "fleetprobe")
-		out, err := exec.Command("go", "build", "-o", probePath, "./internal/fleetprobe").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", probePath, "github.com/authwire/authwire/internal/fleetprobe").CombinedOutput()
 		if err != nil {
 			probeErr = fmt.Errorf("go build fleetprobe: %v\n%s", err, out)
 		}

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sony/gobreaker/v2"
 
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/outcome"
@@ -212,7 +211,7 @@ func (c *callClient) close() {
 // shared are the pieces of the stack a --redis fleet replaces.
 type shared struct {
 	limiter      ratelimit.Limiter
-	breakerStore gobreaker.SharedDataStore
+	breakerStore breaker.SharedStore
 	tokens       tokensource.Store
 }
 
