@@ -38,6 +38,9 @@ import (
 	"github.com/authwire/authwire/tokensource"
 )
 
+// opTimeout is -optimeout.
+var opTimeout time.Duration
+
 // Report is the probe's one line of output.
 type Report struct {
 	Requests int      `json:"requests"`
@@ -61,11 +64,13 @@ func main() {
 		useBrk   = flag.Bool("breaker", false, "guard requests with a fleet breaker")
 		prefix   = flag.String("prefix", "authwire:", "Redis key prefix")
 		vendor   = flag.String("vendor", "fake", "fake (-login/-api of the test's fake vendor) or icekredit (-login/-api of icekredittest)")
+		opTO     = flag.Duration("optimeout", 300*time.Millisecond, "bound of each Redis call")
 		holdLock = flag.String("holdlock", "", "take the token lock for this key, print \"locked\" and hang")
 	)
 	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	lcfg := ratelimit.Config{Rate: *rateF, Burst: *burst}
+	opTimeout = *opTO
 	if err := run(log, *redisURL, *loginURL, *apiURL, *dur, *every, *keyHex, *lease, *useLim, *useBrk, *holdLock, *prefix, *vendor, lcfg); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetprobe:", err)
 		os.Exit(1)
@@ -91,7 +96,7 @@ func run(log *slog.Logger, redisURL, loginURL, apiURL string, dur, every time.Du
 		}
 		defer rdb.Close()
 		fleet = redisstore.New(rdb, redisstore.WithLogger(log), redisstore.WithLockLease(lease), redisstore.WithPrefix(prefix),
-			redisstore.WithOpTimeout(300*time.Millisecond), redisstore.WithRetryInterval(200*time.Millisecond))
+			redisstore.WithOpTimeout(opTimeout), redisstore.WithRetryInterval(200*time.Millisecond))
 	}
 	if holdLock != "" {
 		if fleet == nil {
