@@ -195,8 +195,23 @@ func (f *Fleet) do(ctx context.Context, call func(context.Context) error) error 
 			}
 		}
 	}
+	if err != nil && ctx.Err() == nil && expired(ctx) {
+		// The client's socket deadline (the caller's) fired a moment before
+		// the context's own timer: report it as the caller's deadline.
+		err = context.DeadlineExceeded
+	}
 	return f.result(ctx, err)
 }
+
+// expired reports whether ctx's deadline has passed, even if its timer has not
+// fired yet.
+func expired(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && !time.Now().Before(dl)
+}
+
+// gone reports whether the caller has given up.
+func gone(ctx context.Context) bool { return ctx != nil && (ctx.Err() != nil || expired(ctx)) }
 
 // result records the outcome of one Redis call and returns err. A failure (other
 // than "no such key", a script's own error or the caller giving up) switches the
@@ -211,7 +226,7 @@ func (f *Fleet) result(caller context.Context, err error) error {
 		}
 		return err
 	}
-	if caller != nil && caller.Err() != nil {
+	if gone(caller) {
 		return err // the caller left; that says nothing about Redis
 	}
 	var rerr redis.Error

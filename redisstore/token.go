@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -462,8 +463,8 @@ func (f *Fleet) lock(ctx context.Context, rkey string) (func(), error) {
 			return err
 		})
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			if gone(ctx) {
+				return nil, cmp.Or(ctx.Err(), context.DeadlineExceeded)
 			}
 			return nil, fmt.Errorf("redisstore: lock: %w", err)
 		}

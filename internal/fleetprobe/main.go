@@ -64,7 +64,7 @@ func main() {
 		useBrk   = flag.Bool("breaker", false, "guard requests with a fleet breaker")
 		prefix   = flag.String("prefix", "authwire:", "Redis key prefix")
 		vendor   = flag.String("vendor", "fake", "fake (-login/-api of the test's fake vendor) or icekredit (-login/-api of icekredittest)")
-		opTO     = flag.Duration("optimeout", 300*time.Millisecond, "bound of each Redis call")
+		opTO     = flag.Duration("optimeout", 2*time.Second, "bound of each Redis call (generous: many probes share a small machine)")
 		holdLock = flag.String("holdlock", "", "take the token lock for this key, print \"locked\" and hang")
 	)
 	flag.Parse()
