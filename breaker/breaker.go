@@ -59,9 +59,10 @@ type Config struct {
 	OnStateChange func(name string, from, to gobreaker.State)
 	// Logger, if set, gets one line per state change.
 	Logger *slog.Logger
-	// Store, if set, shares breaker state between processes
-	// (gobreaker.NewDistributedCircuitBreaker); package redisstore provides one.
-	Store gobreaker.SharedDataStore
+	// Store, if set, shares breaker state between processes (see [SharedStore]);
+	// package redisstore provides one. Without it each breaker is a local
+	// gobreaker.CircuitBreaker.
+	Store SharedStore
 }
 
 // executor is what gobreaker's local and distributed breakers have in common.
@@ -111,9 +112,7 @@ func (s *Set) get(key string) executor {
 	}
 	var e executor = gobreaker.NewCircuitBreaker[*http.Response](st)
 	if s.cfg.Store != nil {
-		if d, err := gobreaker.NewDistributedCircuitBreaker[*http.Response](s.cfg.Store, st); err == nil {
-			e = d
-		}
+		e = newShared(s, key, st)
 	}
 	s.m[key] = e
 	return e
@@ -135,9 +134,8 @@ func (s *Set) State(key string) gobreaker.State {
 	switch e := s.get(key).(type) {
 	case *gobreaker.CircuitBreaker[*http.Response]:
 		return e.State()
-	case *gobreaker.DistributedCircuitBreaker[*http.Response]:
-		st, _ := e.State()
-		return st
+	case *shared:
+		return e.state(context.Background())
 	}
 	return gobreaker.StateClosed
 }
@@ -173,7 +171,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		rt = http.DefaultTransport
 	}
 	sent := false
-	resp, err := t.Set.get(key).Execute(func() (*http.Response, error) {
+	send := func() (*http.Response, error) {
 		sent = true
 		resp, err := rt.RoundTrip(req)
 		if err != nil {
@@ -193,7 +191,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, &excluded{}
 		}
 		return resp, nil
-	})
+	}
+	var resp *http.Response
+	var err error
+	switch e := t.Set.get(key).(type) {
+	case *shared:
+		resp, err = e.execute(req.Context(), send)
+	default:
+		resp, err = e.Execute(send)
+	}
 	switch e := err.(type) {
 	case nil:
 		return resp, nil

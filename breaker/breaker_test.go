@@ -48,9 +48,9 @@ func TestOnlyUnhealthyOutcomesCount(t *testing.T) {
 }
 
 func TestOpenErrorIsTyped(t *testing.T) {
-	err := error(&breaker.OpenError{Name: "nxcloud", State: gobreaker.StateOpen})
+	err := error(&breaker.OpenError{Name: "vendor-a", State: gobreaker.StateOpen})
 	var oe *breaker.OpenError
-	if !errors.Is(err, breaker.ErrOpen) || !errors.As(err, &oe) || oe.Name != "nxcloud" {
+	if !errors.Is(err, breaker.ErrOpen) || !errors.As(err, &oe) || oe.Name != "vendor-a" {
 		t.Fatalf("%v", err)
 	}
 	if k, _ := outcome.KindOf(err); k != outcome.Transient {

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authwire/authwire/providers/icekredit/icekredittest"
 	"github.com/authwire/authwire/redisstore"
 )
 
@@ -53,7 +52,7 @@ func buildProbe(t *testing.T) string {
 			return
 		}
 		probePath = filepath.Join(probeDir, "fleetprobe")
-		out, err := exec.Command("go", "build", "-o", probePath, "./internal/fleetprobe").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", probePath, "github.com/authwire/authwire/internal/fleetprobe").CombinedOutput()
 		if err != nil {
 			probeErr = fmt.Errorf("go build fleetprobe: %v\n%s", err, out)
 		}
@@ -160,9 +159,13 @@ func sum(rs []probeReport) (requests, failed int, errs []string) {
 // TestFleetLoginsOncePerLifetime is the point of the package: 8 replicas (OS
 // processes) calling through an expiry log in once per token lifetime with
 // Redis, and each by itself without.
+// It runs on a single node and on a Redis Cluster.
 func TestFleetLoginsOncePerLifetime(t *testing.T) {
-	url := testRedisURL(t)
-	_, prefix := testRedis(t) // for the key cleanup
+	onEachRedis(t, fleetLoginsOncePerLifetime)
+}
+
+func fleetLoginsOncePerLifetime(t *testing.T, url string) {
+	_, prefix := testRedisAt(t, url) // for the key cleanup
 	withV, withSrv := newVendor(t)
 	aloneV, aloneSrv := newVendor(t)
 
@@ -197,46 +200,6 @@ func TestFleetLoginsOncePerLifetime(t *testing.T) {
 	}
 }
 
-// TestFleetIceKredit runs the same comparison against the IceKredit simulator,
-// through the real icekredit client: a sliding 30 s token that every replica
-// keeps alive, so the fleet needs one login in all, and each replica one alone.
-func TestFleetIceKredit(t *testing.T) {
-	url := testRedisURL(t)
-	_, prefix := testRedis(t)
-	serve := func() (*icekredittest.Server, *httptest.Server) {
-		sim := icekredittest.New(icekredittest.Config{TokenTTL: 30 * time.Second})
-		srv := httptest.NewServer(sim)
-		t.Cleanup(srv.Close)
-		return sim, srv
-	}
-	withSim, withSrv := serve()
-	aloneSim, aloneSrv := serve()
-	args := []string{"-vendor", "icekredit", "-for", "1500ms"}
-	var with, alone []probeReport
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		with = runFleet(t, replicas, withSrv, append([]string{"-redis", url, "-prefix", prefix,
-			"-login", withSrv.URL, "-api", withSrv.URL}, args...), nil)
-	})
-	wg.Go(func() {
-		alone = runFleet(t, replicas, aloneSrv, append([]string{"-login", aloneSrv.URL, "-api", aloneSrv.URL}, args...), nil)
-	})
-	wg.Wait()
-	t.Logf("icekredittest, %d replicas: logins WITH Redis %d (%d calls), WITHOUT Redis %d (%d calls)",
-		replicas, withSim.Logins(), withSim.ServiceCalls(), aloneSim.Logins(), aloneSim.ServiceCalls())
-	for name, rs := range map[string][]probeReport{"with Redis": with, "without Redis": alone} {
-		if req, failed, errs := sum(rs); failed > 0 || req == 0 {
-			t.Errorf("%s: %d of %d requests failed: %v", name, failed, req, errs)
-		}
-	}
-	if n := withSim.Logins(); n != 1 {
-		t.Errorf("with Redis: %d logins, want 1", n)
-	}
-	if n := aloneSim.Logins(); n != replicas {
-		t.Errorf("without Redis: %d logins, want %d", n, replicas)
-	}
-}
-
 // TestFleetRedisDies kills Redis in the middle of a run: no request is lost,
 // every replica says so once in its log, and logins go on per replica.
 func TestFleetRedisDies(t *testing.T) {
@@ -268,8 +231,11 @@ func TestFleetRedisDies(t *testing.T) {
 // TestFleetLockLeaseExpiry: a replica dies holding the refresh lock; the lock
 // is free again once its lease runs out, not before.
 func TestFleetLockLeaseExpiry(t *testing.T) {
-	url := testRedisURL(t)
-	rdb, prefix := testRedis(t)
+	onEachRedis(t, fleetLockLeaseExpiry)
+}
+
+func fleetLockLeaseExpiry(t *testing.T, url string) {
+	rdb, prefix := testRedisAt(t, url)
 	bin := buildProbe(t)
 	const lease = 500 * time.Millisecond
 	holder := exec.Command(bin, "-redis", url, "-prefix", prefix, "-lease", lease.String(), "-holdlock", "acct")

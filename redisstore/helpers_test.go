@@ -21,12 +21,15 @@ import (
 
 // testRedisURL returns AUTHWIRE_TEST_REDIS. Without it the test is skipped with
 // a hint, except under CI=true, where it fails: CI must not pass by skipping.
-func testRedisURL(t testing.TB) string {
+func testRedisURL(t testing.TB) string { return envURL(t, "AUTHWIRE_TEST_REDIS") }
+
+// envURL returns the Redis URL in the environment variable name, under the
+// skip-or-fail rule of testRedisURL.
+func envURL(t testing.TB, name string) string {
 	t.Helper()
-	u := os.Getenv("AUTHWIRE_TEST_REDIS")
+	u := os.Getenv(name)
 	if u == "" {
-		const msg = "AUTHWIRE_TEST_REDIS is not set: run `source .ci/redis.sh` to start a test Redis " +
-			"(redis://127.0.0.1:6390/0)"
+		msg := name + " is not set: run `source .ci/redis.sh` to start a test Redis node and cluster"
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg + " — required under CI=true")
 		}
@@ -35,28 +38,53 @@ func testRedisURL(t testing.TB) string {
 	return u
 }
 
-// testRedis returns a client on the test Redis and a key prefix of the test's own,
-// whose keys are deleted when the test ends.
-func testRedis(t testing.TB) (*redis.Client, string) {
+// onEachRedis runs fn as a subtest on the single node (AUTHWIRE_TEST_REDIS) and
+// on the Redis Cluster (AUTHWIRE_TEST_REDIS_CLUSTER), with the URL of each.
+func onEachRedis(t *testing.T, fn func(t *testing.T, url string)) {
 	t.Helper()
-	opt, err := redis.ParseURL(testRedisURL(t))
-	if err != nil {
-		t.Fatalf("AUTHWIRE_TEST_REDIS: %v", err)
+	for _, tc := range []struct{ name, env string }{
+		{"node", "AUTHWIRE_TEST_REDIS"},
+		{"cluster", "AUTHWIRE_TEST_REDIS_CLUSTER"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { fn(t, envURL(t, tc.env)) })
 	}
-	rdb := redis.NewClient(opt)
+}
+
+// testRedis returns a client on the test Redis node and a key prefix of the
+// test's own, whose keys are deleted when the test ends.
+func testRedis(t testing.TB) (redis.UniversalClient, string) {
+	t.Helper()
+	return testRedisAt(t, testRedisURL(t))
+}
+
+// testRedisAt is testRedis on the Redis at url (a node or a cluster).
+func testRedisAt(t testing.TB, url string) (redis.UniversalClient, string) {
+	t.Helper()
+	rdb, err := redisstore.ParseURL(url)
+	if err != nil {
+		t.Fatalf("test Redis URL: %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Fatalf("test Redis at AUTHWIRE_TEST_REDIS is not answering: %v", err)
+		t.Fatalf("test Redis at %s is not answering: %v", url, err)
 	}
 	prefix := "authwire-test:" + randHex(6) + ":"
 	t.Cleanup(func() {
 		ctx := context.Background()
-		for _, pattern := range []string{prefix + "*", "rate:" + prefix + "*"} {
-			keys, _ := rdb.Keys(ctx, pattern).Result()
-			if len(keys) > 0 {
-				rdb.Del(ctx, keys...)
+		clean := func(ctx context.Context, c *redis.Client) error {
+			for _, pattern := range []string{prefix + "*", "rate:" + prefix + "*"} {
+				for _, k := range c.Keys(ctx, pattern).Val() {
+					c.Del(ctx, k) // one by one: keys of a cluster node may be in different slots
+				}
 			}
+			return nil
+		}
+		switch c := rdb.(type) {
+		case *redis.ClusterClient:
+			_ = c.ForEachMaster(ctx, clean)
+		case *redis.Client:
+			_ = clean(ctx, c)
 		}
 		rdb.Close()
 	})

@@ -19,7 +19,9 @@ import (
 // Limiter is a ratelimit.Limiter whose budget is shared by every replica: one
 // GCRA bucket per key in Redis (github.com/go-redis/redis_rate/v10), and an
 // adaptive rate and "paused until" time per key in Redis, so a "too frequent"
-// answer seen by one replica slows down all of them. While Redis is unreachable
+// answer seen by one replica slows down all of them. The rate recovers as the
+// local one does, by Config.Increase per second while requests succeed, timed
+// by Redis's clock so that replicas' clocks need not agree. While Redis is unreachable
 // it is a local ratelimit.Adaptive with the same Config (so each replica then has
 // the whole budget to itself; the adaptive slow-down still protects the vendor).
 // Get one from [Fleet.Limiter].
@@ -45,14 +47,7 @@ var _ ratelimit.Limiter = (*Limiter)(nil)
 // frequent" burst halve the rate once, not twenty times.
 func (f *Fleet) Limiter(cfg ratelimit.Config) *Limiter {
 	local := ratelimit.NewAdaptive(cfg)
-	perSuccess := cfg.Increase
-	cfg = cfg.WithDefaults() // the same budget as the local fallback
-	if perSuccess <= 0 {
-		// The shared rate recovers per success reported by any replica (Redis's
-		// clock cannot be driven by a test's fake clock, so recovery is counted,
-		// not timed): a smaller step than the local limiter's per-second one.
-		cfg.Increase = cfg.Rate / 20
-	}
+	cfg = cfg.WithDefaults() // the same budget and recovery as the local fallback
 	return &Limiter{
 		f: f, cfg: cfg, clk: clock.OrReal(cfg.Clock),
 		gcra:  redis_rate.NewLimiter(f.rdb),
@@ -81,8 +76,8 @@ return {tostring(rate), pause}`)
 	// slowScript records a rate-limited answer: pause until now+ARGV[4] ms (never
 	// shortening a pause), and cut the rate by ARGV[3] down to ARGV[2] unless
 	// the key was already paused. ARGV[1] is the full rate, ARGV[5] the TTL.
+	// 'at' is when the rate last changed, the start of its recovery.
 	slowScript = redis.NewScript(`
-redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local v = redis.call('HMGET', KEYS[1], 'rate', 'until')
@@ -93,16 +88,23 @@ if untl <= now then
 end
 local nu = now + tonumber(ARGV[4])
 if nu > untl then untl = nu end
-redis.call('HSET', KEYS[1], 'rate', tostring(rate), 'until', tostring(untl))
+redis.call('HSET', KEYS[1], 'rate', tostring(rate), 'until', tostring(untl), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return tostring(rate)`)
 
-	// recoverScript adds ARGV[2] to a reduced rate, up to ARGV[1].
+	// recoverScript records a success: once the pause is over, a reduced rate
+	// gains ARGV[2] per second since it last changed, up to ARGV[1], by Redis's
+	// clock.
 	recoverScript = redis.NewScript(`
-local r = tonumber(redis.call('HGET', KEYS[1], 'rate'))
+local v = redis.call('HMGET', KEYS[1], 'rate', 'until', 'at')
+local r = tonumber(v[1])
 if not r then return ARGV[1] end
-r = math.min(tonumber(ARGV[1]), r + tonumber(ARGV[2]))
-redis.call('HSET', KEYS[1], 'rate', tostring(r))
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local untl, at = tonumber(v[2]) or 0, tonumber(v[3]) or now
+if untl > now or now <= at then return tostring(r) end
+r = math.min(tonumber(ARGV[1]), r + tonumber(ARGV[2]) * (now - at) / 1000)
+redis.call('HSET', KEYS[1], 'rate', tostring(r), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return tostring(r)`)
 )
@@ -122,10 +124,13 @@ func (l *Limiter) state(ctx context.Context, key string) (rate float64, pause ti
 	if !l.f.usable() {
 		return 0, 0, ErrUnavailable
 	}
-	octx, cancel := l.f.op(ctx)
-	defer cancel()
-	v, err := stateScript.Run(octx, l.f.rdb, []string{l.f.key("rl", key, "adapt")}, ftoa(l.cfg.Rate)).Slice()
-	if err = l.f.result(ctx, err); err != nil {
+	var v []any
+	err = l.f.do(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = stateScript.Run(ctx, l.f.rdb, []string{l.adaptKey(key)}, ftoa(l.cfg.Rate)).Slice()
+		return err
+	})
+	if err != nil {
 		return 0, 0, err
 	}
 	if len(v) != 2 {
@@ -159,10 +164,13 @@ func (l *Limiter) Wait(ctx context.Context, key string) error {
 		}
 		wait := pause
 		if wait <= 0 {
-			octx, cancel := l.f.op(ctx)
-			res, err := l.gcra.Allow(octx, l.f.key("rl", key), gcraLimit(rate, l.cfg.Burst))
-			cancel()
-			if err = l.f.result(ctx, err); err != nil {
+			var res *redis_rate.Result
+			err := l.f.do(ctx, func(ctx context.Context) error {
+				var err error
+				res, err = l.gcra.Allow(ctx, l.f.key("rl:"+key, ""), gcraLimit(rate, l.cfg.Burst))
+				return err
+			})
+			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -202,18 +210,17 @@ func (l *Limiter) Observe(key string, res outcome.Result) {
 	if !l.f.usable() {
 		return
 	}
-	akey := []string{l.f.key("rl", key, "adapt")}
+	akey := []string{l.adaptKey(key)}
 	ttl := adaptTTL.Milliseconds()
-	var cmd *redis.Cmd
-	ctx, cancel := l.f.op(context.Background())
-	defer cancel()
+	var script *redis.Script
+	var args []any
 	if res.Kind == outcome.RateLimited {
 		pause := res.After
 		if pause <= 0 {
 			pause = l.cfg.Pause
 		}
 		pause = min(pause, l.cfg.MaxPause)
-		cmd = slowScript.Run(ctx, l.f.rdb, akey, ftoa(l.cfg.Rate), ftoa(l.cfg.MinRate), ftoa(l.cfg.Decrease), pause.Milliseconds(), ttl)
+		script, args = slowScript, []any{ftoa(l.cfg.Rate), ftoa(l.cfg.MinRate), ftoa(l.cfg.Decrease), pause.Milliseconds(), ttl}
 	} else {
 		l.mu.Lock()
 		seen, ok := l.seen[key]
@@ -221,10 +228,15 @@ func (l *Limiter) Observe(key string, res outcome.Result) {
 		if ok && seen >= l.cfg.Rate {
 			return // at full rate already: nothing to recover, no write
 		}
-		cmd = recoverScript.Run(ctx, l.f.rdb, akey, ftoa(l.cfg.Rate), ftoa(l.cfg.Increase), ttl)
+		script, args = recoverScript, []any{ftoa(l.cfg.Rate), ftoa(l.cfg.Increase), ttl}
 	}
-	s, err := cmd.Text()
-	if l.f.result(nil, err) != nil {
+	var s string
+	err := l.f.do(context.Background(), func(ctx context.Context) error {
+		var err error
+		s, err = script.Run(ctx, l.f.rdb, akey, args...).Text()
+		return err
+	})
+	if err != nil {
 		return
 	}
 	if r, err := strconv.ParseFloat(s, 64); err == nil {
@@ -233,3 +245,7 @@ func (l *Limiter) Observe(key string, res outcome.Result) {
 		l.mu.Unlock()
 	}
 }
+
+// adaptKey is the Redis hash of key's adapted rate and pause; it shares its
+// hash tag with the GCRA bucket.
+func (l *Limiter) adaptKey(key string) string { return l.f.key("rl:"+key, "adapt") }

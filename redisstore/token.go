@@ -1,12 +1,14 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,12 +16,16 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/oauth2"
 
+	"github.com/authwire/authwire/internal/telemetry"
 	"github.com/authwire/authwire/tokensource"
 )
 
@@ -30,15 +36,31 @@ const KeySize = 32
 // [KeySize] bytes long.
 var ErrKeySize = errors.New("redisstore: token key must be 32 bytes (AES-256)")
 
-// ErrCorrupt is matched by the error of a Load that finds a value it cannot open:
-// sealed under another key, tampered with, or not written by this package. The
-// token source then logs in and overwrites it.
-var ErrCorrupt = errors.New("redisstore: stored token cannot be opened (wrong key or tampered)")
+// ErrCorrupt is matched by the error of a Load that finds a value it cannot
+// open: sealed only under keys this store's ring does not hold, tampered with,
+// or not written by this package. The token source then logs in and overwrites
+// it. Each cause is logged once per process as a warning (through [WithLogger])
+// and every occurrence is counted in the authwire.store.undecryptable metric.
+var ErrCorrupt = errors.New("redisstore: stored token cannot be opened (unknown key or tampered)")
+
+// maxKeys bounds a key ring: every write seals the token once per key.
+const maxKeys = 8
 
 // TokenStore is a tokensource.Store and tokensource.Locker on Redis. Tokens are
 // sealed with AES-256-GCM (a random nonce per write, the Redis key as additional
 // data, so a value cannot be moved to another key) and expire in Redis with the
 // token. Get one from [Fleet.TokenStore].
+//
+// Seal keys rotate with a key ring, newest first. A write seals the token under
+// every key of the ring (the newest first), so that a replica that does not have
+// the newest key yet — a rolling deploy — still reads what a replica that does
+// wrote; a read opens it with the first key of the ring that it was sealed
+// with. A value that a replica could open only with an older key is re-sealed
+// with its whole ring at once (if no one has written it since), so that
+// replicas already on the new key alone can read it. To rotate: deploy
+// [new, old] everywhere, then [new]; a replica on [old] keeps working during
+// the first step, and only values written while it runs still carry the old
+// key.
 //
 // What is stored: AccessToken, TokenType, RefreshToken, Expiry and the token's
 // extras. oauth2.Token offers no way to list its extras, so the store reads them
@@ -54,6 +76,13 @@ var ErrCorrupt = errors.New("redisstore: stored token cannot be opened (wrong ke
 // A TokenStore prints as "redisstore.TokenStore{key:REDACTED}" in every format.
 type TokenStore struct {
 	f    *Fleet
+	ring []sealKey // newest first
+}
+
+// sealKey is what is kept of one key of the ring: subkeys derived from it, and
+// its public identifier.
+type sealKey struct {
+	id   [idLen]byte // names the key in sealed values and logs; reveals nothing of it
 	aead cipher.AEAD
 	fp   []byte // HMAC key deriving token fingerprints for compare-and-delete
 }
@@ -63,23 +92,37 @@ var (
 	_ tokensource.Locker = (*TokenStore)(nil)
 )
 
-// TokenStore returns the token store whose tokens are sealed with key, which must
-// be KeySize random bytes shared by every replica (keep it in your secret
-// manager, not next to the Redis address). The key is not kept: two subkeys
-// derived from it (one seals, one fingerprints tokens) are.
-func (f *Fleet) TokenStore(key []byte) (*TokenStore, error) {
-	if len(key) != KeySize {
-		return nil, fmt.Errorf("%w, got %d", ErrKeySize, len(key))
+// TokenStore returns the token store whose tokens are sealed with key, each
+// KeySize random bytes shared by the replicas (keep them in your secret
+// manager, not next to the Redis address). older are the keys of the ring that
+// are being rotated out, newest first: values sealed with them are still read,
+// and re-sealed. The keys are not kept: subkeys derived from them (one seals,
+// one fingerprints tokens, one names the key) are.
+func (f *Fleet) TokenStore(key []byte, older ...[]byte) (*TokenStore, error) {
+	keys := append([][]byte{key}, older...)
+	if len(keys) > maxKeys {
+		return nil, fmt.Errorf("redisstore: at most %d seal keys, got %d", maxKeys, len(keys))
 	}
-	block, err := aes.NewCipher(derive(key, "authwire redisstore seal v1"))
-	if err != nil {
-		return nil, fmt.Errorf("redisstore: %w", err)
+	s := &TokenStore{f: f}
+	for i, k := range keys {
+		if len(k) != KeySize {
+			return nil, fmt.Errorf("%w, key %d of the ring is %d", ErrKeySize, i, len(k))
+		}
+		block, err := aes.NewCipher(derive(k, "authwire redisstore seal v2"))
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: %w", err)
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, fmt.Errorf("redisstore: %w", err)
+		}
+		sk := sealKey{aead: aead, fp: derive(k, "authwire redisstore fingerprint v2")}
+		copy(sk.id[:], derive(k, "authwire redisstore key id v2"))
+		if !slices.ContainsFunc(s.ring, func(o sealKey) bool { return o.id == sk.id }) {
+			s.ring = append(s.ring, sk)
+		}
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("redisstore: %w", err)
-	}
-	return &TokenStore{f: f, aead: aead, fp: derive(key, "authwire redisstore fingerprint v1")}, nil
+	return s, nil
 }
 
 func derive(key []byte, label string) []byte {
@@ -101,12 +144,18 @@ func (s *TokenStore) Format(st fmt.State, _ rune) { _, _ = st.Write([]byte(s.Str
 // LogValue implements slog.LogValuer without the key material.
 func (s *TokenStore) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// Sealed value layout: version | fingerprint | nonce | ciphertext+tag. The
-// fingerprint (an HMAC of the access token under a subkey of the user's key) lets
-// the compare-and-delete script check "still the rejected token" without the key.
+// Sealed value layout:
+//
+//	version (1) | n (1) | n × fingerprint (16) | n × [key id (8) | nonce (12) | len (4) | ciphertext+tag]
+//
+// one fingerprint and one sealed copy per key of the writer's ring, newest
+// first. A fingerprint (an HMAC of the access token under a subkey of one key)
+// lets the compare-and-delete script check "still the rejected token" without
+// any key.
 const (
-	version = 1
+	version = 2
 	fpLen   = 16
+	idLen   = 8
 )
 
 // record is the plaintext sealed in Redis.
@@ -119,10 +168,19 @@ type record struct {
 	Values       url.Values       `json:"v,omitempty"`
 }
 
-func (s *TokenStore) fingerprint(access string) []byte {
-	m := hmac.New(sha256.New, s.fp)
+func (k *sealKey) fingerprint(access string) []byte {
+	m := hmac.New(sha256.New, k.fp)
 	m.Write([]byte(access))
-	return append([]byte{version}, m.Sum(nil)[:fpLen]...)
+	return m.Sum(nil)[:fpLen]
+}
+
+// fingerprints returns the fingerprints of access under every key of the ring.
+func (s *TokenStore) fingerprints(access string) []any {
+	out := make([]any, len(s.ring))
+	for i := range s.ring {
+		out[i] = s.ring[i].fingerprint(access)
+	}
+	return out
 }
 
 func (s *TokenStore) seal(rkey string, tok *oauth2.Token, exp time.Time) ([]byte, error) {
@@ -132,57 +190,174 @@ func (s *TokenStore) seal(rkey string, tok *oauth2.Token, exp time.Time) ([]byte
 	if err != nil {
 		return nil, errors.New("redisstore: token cannot be encoded") // never the token itself
 	}
-	out := s.fingerprint(tok.AccessToken)
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("redisstore: nonce: %w", err)
-	}
-	out = append(out, nonce...)
-	return s.aead.Seal(out, nonce, plain, []byte(rkey)), nil
+	return s.sealPlain(rkey, tok.AccessToken, plain)
 }
 
-func (s *TokenStore) open(rkey string, v []byte) (*oauth2.Token, error) {
-	head := 1 + fpLen + s.aead.NonceSize()
-	if len(v) < head+s.aead.Overhead() || v[0] != version {
-		return nil, ErrCorrupt
+func (s *TokenStore) sealPlain(rkey, access string, plain []byte) ([]byte, error) {
+	out := []byte{version, byte(len(s.ring))}
+	for i := range s.ring {
+		out = append(out, s.ring[i].fingerprint(access)...)
 	}
-	plain, err := s.aead.Open(nil, v[1+fpLen:head], v[head:], []byte(rkey))
-	if err != nil {
-		return nil, ErrCorrupt
-	}
-	var rec record
-	if err := json.Unmarshal(plain, &rec); err != nil {
-		return nil, ErrCorrupt
-	}
-	tok := &oauth2.Token{AccessToken: rec.AccessToken, TokenType: rec.TokenType, RefreshToken: rec.RefreshToken, Expiry: rec.Expiry}
-	switch {
-	case rec.Extra != nil:
-		m := make(map[string]any, len(rec.Extra))
-		for k, t := range rec.Extra {
-			m[k] = t.value()
+	for i := range s.ring {
+		k := &s.ring[i]
+		out = append(out, k.id[:]...)
+		nonce := make([]byte, k.aead.NonceSize())
+		if _, err := rand.Read(nonce); err != nil {
+			return nil, fmt.Errorf("redisstore: nonce: %w", err)
 		}
-		tok = tok.WithExtra(m)
-	case rec.Values != nil:
-		tok = tok.WithExtra(rec.Values)
+		out = append(out, nonce...)
+		out = binary.BigEndian.AppendUint32(out, uint32(len(plain)+k.aead.Overhead()))
+		out = k.aead.Seal(out, nonce, plain, ad(rkey, k.id))
 	}
-	return tok, nil
+	return out, nil
 }
 
-// Load implements tokensource.Store.
+// ad is the additional data of a sealed copy: the Redis key and the key id.
+func ad(rkey string, id [idLen]byte) []byte { return append([]byte(rkey), id[:]...) }
+
+// opened is what open found.
+type opened struct {
+	tok    *oauth2.Token
+	access string
+	plain  []byte
+	older  bool     // opened with a key other than the newest
+	ids    []string // on failure: the key ids the value was sealed with
+	bad    bool     // on failure: sealed with a key we have, yet does not open
+}
+
+func (s *TokenStore) open(rkey string, v []byte) (opened, error) {
+	var o opened
+	const nonceLen = 12
+	if len(v) < 2 || v[0] != version {
+		o.bad = true
+		return o, ErrCorrupt
+	}
+	n := int(v[1])
+	rest := v[2:]
+	if n == 0 || len(rest) < n*fpLen {
+		o.bad = true
+		return o, ErrCorrupt
+	}
+	rest = rest[n*fpLen:]
+	type entry struct{ nonce, ct []byte }
+	entries := make(map[[idLen]byte]entry, n)
+	for range n {
+		if len(rest) < idLen+nonceLen+4 {
+			o.bad = true
+			return o, ErrCorrupt
+		}
+		var id [idLen]byte
+		copy(id[:], rest)
+		nonce := rest[idLen : idLen+nonceLen]
+		l := int(binary.BigEndian.Uint32(rest[idLen+nonceLen:]))
+		rest = rest[idLen+nonceLen+4:]
+		if l > len(rest) {
+			o.bad = true
+			return o, ErrCorrupt
+		}
+		entries[id] = entry{nonce, rest[:l]}
+		o.ids = append(o.ids, hex.EncodeToString(id[:4]))
+		rest = rest[l:]
+	}
+	for i := range s.ring {
+		k := &s.ring[i]
+		e, ok := entries[k.id]
+		if !ok {
+			continue
+		}
+		plain, err := k.aead.Open(nil, e.nonce, e.ct, ad(rkey, k.id))
+		if err != nil {
+			o.bad = true
+			continue
+		}
+		var rec record
+		if err := json.Unmarshal(plain, &rec); err != nil {
+			o.bad = true
+			continue
+		}
+		tok := &oauth2.Token{AccessToken: rec.AccessToken, TokenType: rec.TokenType, RefreshToken: rec.RefreshToken, Expiry: rec.Expiry}
+		switch {
+		case rec.Extra != nil:
+			m := make(map[string]any, len(rec.Extra))
+			for k, t := range rec.Extra {
+				m[k] = t.value()
+			}
+			tok = tok.WithExtra(m)
+		case rec.Values != nil:
+			tok = tok.WithExtra(rec.Values)
+		}
+		return opened{tok: tok, access: rec.AccessToken, plain: plain, older: i > 0}, nil
+	}
+	return o, ErrCorrupt
+}
+
+// unreadable reports a value that no key of the ring opened: counted every
+// time, logged once per process and cause (each set of keys it was sealed with
+// that this ring lacks; damaged values).
+func (s *TokenStore) unreadable(key string, o opened) {
+	reason := "unknown_key"
+	if o.bad {
+		reason = "corrupt"
+	}
+	telemetry.Get().Undecryptable.Add(context.Background(), 1, telemetry.Attrs(attribute.String("reason", reason)))
+	have := make([]string, len(s.ring))
+	for i := range s.ring {
+		have[i] = hex.EncodeToString(s.ring[i].id[:4])
+	}
+	if o.bad {
+		s.f.warnOnce("redisstore: a shared token cannot be opened (damaged, or not written by this package); this replica logs in and overwrites it",
+			slog.String("token", key), slog.String("sealed_with", strings.Join(o.ids, ",")))
+		return
+	}
+	sealed := strings.Join(o.ids, ",")
+	msg := "redisstore: a shared token is sealed with keys this replica does not have; replicas with different seal keys log in against each other: give every replica the same key ring"
+	if _, seen := s.f.warned.LoadOrStore("unknown key "+sealed, true); !seen {
+		s.f.log.LogAttrs(context.Background(), slog.LevelWarn, msg,
+			slog.String("token", key), slog.String("sealed_with", sealed), slog.String("have", strings.Join(have, ",")))
+	}
+}
+
+// resealScript replaces KEYS[1] by ARGV[2], keeping its TTL, only if it still
+// holds ARGV[1].
+var resealScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+end
+return 0`)
+
+// Load implements tokensource.Store. A value opened with an older key of the
+// ring is re-sealed with the whole ring at once, unless another replica has
+// written it since.
 func (s *TokenStore) Load(ctx context.Context, key string) (*oauth2.Token, error) {
 	if !s.f.usable() {
 		return nil, ErrUnavailable
 	}
-	rkey := s.f.key("token", key)
-	octx, cancel := s.f.op(ctx)
-	defer cancel()
-	v, err := s.f.rdb.Get(octx, rkey).Bytes()
-	if err = s.f.result(ctx, err); errors.Is(err, redis.Nil) {
+	rkey := s.f.key(key, "token")
+	var v []byte
+	err := s.f.do(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = s.f.rdb.Get(ctx, rkey).Bytes()
+		return err
+	})
+	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("redisstore: load: %w", err)
+		return nil, opErr("load", err)
 	}
-	return s.open(rkey, v)
+	o, err := s.open(rkey, v)
+	if err != nil {
+		s.unreadable(key, o)
+		return nil, err
+	}
+	if o.older && len(s.ring) > 1 {
+		if nv, err := s.sealPlain(rkey, o.access, o.plain); err == nil {
+			// Best effort: a failure leaves the value readable as it was.
+			_ = s.f.do(ctx, func(ctx context.Context) error {
+				return resealScript.Run(ctx, s.f.rdb, []string{rkey}, v, nv).Err()
+			})
+		}
+	}
+	return o.tok, nil
 }
 
 // Save implements tokensource.Store: the Redis key expires with the token. A
@@ -204,25 +379,28 @@ func (s *TokenStore) Save(ctx context.Context, key string, tok *oauth2.Token) er
 	if !s.f.usable() {
 		return ErrUnavailable
 	}
-	rkey := s.f.key("token", key)
+	rkey := s.f.key(key, "token")
 	v, err := s.seal(rkey, tok, exp)
 	if err != nil {
 		return err
 	}
-	octx, cancel := s.f.op(ctx)
-	defer cancel()
-	if err := s.f.result(ctx, s.f.rdb.Set(octx, rkey, v, ttl).Err()); err != nil {
-		return fmt.Errorf("redisstore: save: %w", err)
+	if err := s.f.do(ctx, func(ctx context.Context) error { return s.f.rdb.Set(ctx, rkey, v, ttl).Err() }); err != nil {
+		return opErr("save", err)
 	}
 	return nil
 }
 
-// delScript deletes KEYS[1] only if its value starts with ARGV[1] (the version
-// and fingerprint of the rejected token).
+// delScript deletes KEYS[1] only if one of its fingerprints is one of ARGV
+// (the rejected token's, under each key of the deleter's ring).
 var delScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
-if v and string.sub(v, 1, string.len(ARGV[1])) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+if not v or string.byte(v, 1) ~= 2 then return 0 end
+local n = string.byte(v, 2)
+for i = 0, n - 1 do
+  local fp = string.sub(v, 3 + 16 * i, 2 + 16 * (i + 1))
+  for j = 1, #ARGV do
+    if fp == ARGV[j] then return redis.call('DEL', KEYS[1]) end
+  end
 end
 return 0`)
 
@@ -236,11 +414,11 @@ func (s *TokenStore) Delete(ctx context.Context, key string, rejected *oauth2.To
 	if !s.f.usable() {
 		return ErrUnavailable
 	}
-	octx, cancel := s.f.op(ctx)
-	defer cancel()
-	err := delScript.Run(octx, s.f.rdb, []string{s.f.key("token", key)}, s.fingerprint(rejected.AccessToken)).Err()
-	if err := s.f.result(ctx, err); err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("redisstore: delete: %w", err)
+	err := s.f.do(ctx, func(ctx context.Context) error {
+		return delScript.Run(ctx, s.f.rdb, []string{s.f.key(key, "token")}, s.fingerprints(rejected.AccessToken)...).Err()
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return opErr("delete", err)
 	}
 	return nil
 }
@@ -267,7 +445,7 @@ return 0`)
 // runs out. Waiters poll with a growing, jittered interval until ctx is done.
 // An error (Redis unreachable) tells the token source to log in by itself.
 func (s *TokenStore) Lock(ctx context.Context, key string) (func(), error) {
-	return s.f.lock(ctx, s.f.key("lock", key))
+	return s.f.lock(ctx, s.f.key(key, "lock"))
 }
 
 // lock takes the Redis lock rkey (see [TokenStore.Lock]).
@@ -278,12 +456,15 @@ func (f *Fleet) lock(ctx context.Context, rkey string) (func(), error) {
 	fence := newFence()
 	wait := 2 * time.Millisecond
 	for {
-		octx, cancel := f.op(ctx)
-		ok, err := f.rdb.SetNX(octx, rkey, fence, f.lease).Result()
-		cancel()
-		if err = f.result(ctx, err); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+		var ok bool
+		err := f.do(ctx, func(ctx context.Context) error {
+			var err error
+			ok, err = f.rdb.SetNX(ctx, rkey, fence, f.lease).Result()
+			return err
+		})
+		if err != nil {
+			if gone(ctx) {
+				return nil, cmp.Or(ctx.Err(), context.DeadlineExceeded)
 			}
 			return nil, fmt.Errorf("redisstore: lock: %w", err)
 		}
@@ -315,10 +496,10 @@ func (f *Fleet) holdLock(rkey, fence string) func() {
 			case <-stop:
 				return
 			case <-t.C:
-				ctx, cancel := f.op(context.Background())
-				err := renewScript.Run(ctx, f.rdb, []string{rkey}, fence, f.lease.Milliseconds()).Err()
-				cancel()
-				if f.result(nil, err) != nil && !errors.Is(err, redis.Nil) {
+				err := f.do(context.Background(), func(ctx context.Context) error {
+					return renewScript.Run(ctx, f.rdb, []string{rkey}, fence, f.lease.Milliseconds()).Err()
+				})
+				if err != nil && !errors.Is(err, redis.Nil) {
 					return // Redis is gone: the lease will end by itself
 				}
 			}
@@ -329,9 +510,9 @@ func (f *Fleet) holdLock(rkey, fence string) func() {
 		once.Do(func() {
 			close(stop)
 			<-done
-			ctx, cancel := f.op(context.Background())
-			defer cancel()
-			f.result(nil, unlockScript.Run(ctx, f.rdb, []string{rkey}, fence).Err())
+			_ = f.do(context.Background(), func(ctx context.Context) error {
+				return unlockScript.Run(ctx, f.rdb, []string{rkey}, fence).Err()
+			})
 		})
 	}
 }

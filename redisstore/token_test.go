@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/authwire/authwire/clock"
 	"github.com/authwire/authwire/redisstore"
 	"github.com/authwire/authwire/tokensource"
 )
@@ -100,7 +101,7 @@ func TestTokenStoreAtRest(t *testing.T) {
 	if err := store.Save(ctx, "acct", tok); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := rdb.Get(ctx, prefix+"token:acct").Bytes()
+	raw, err := rdb.Get(ctx, prefix+"{acct}:token").Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,17 +112,17 @@ func TestTokenStoreAtRest(t *testing.T) {
 	}
 	// Two saves of the same token seal differently: a random nonce each time.
 	_ = store.Save(ctx, "acct", tok)
-	raw2, _ := rdb.Get(ctx, prefix+"token:acct").Bytes()
+	raw2, _ := rdb.Get(ctx, prefix+"{acct}:token").Bytes()
 	if bytes.Equal(raw, raw2) {
 		t.Fatal("two seals are identical: nonce not random")
 	}
 	// Redis expires the key with the token.
-	if ttl := rdb.PTTL(ctx, prefix+"token:acct").Val(); ttl <= 0 || ttl > 2*time.Second {
+	if ttl := rdb.PTTL(ctx, prefix+"{acct}:token").Val(); ttl <= 0 || ttl > 2*time.Second {
 		t.Fatalf("PTTL = %v, want (0, 2s]", ttl)
 	}
 	// An expired token is not stored.
 	_ = store.Save(ctx, "old", &oauth2.Token{AccessToken: "x", Expiry: time.Now().Add(-time.Second)})
-	if n := rdb.Exists(ctx, prefix+"token:old").Val(); n != 0 {
+	if n := rdb.Exists(ctx, prefix+"{old}:token").Val(); n != 0 {
 		t.Fatal("expired token stored")
 	}
 
@@ -134,13 +135,13 @@ func TestTokenStoreAtRest(t *testing.T) {
 	t.Run("tampered", func(t *testing.T) {
 		bad := append([]byte(nil), raw2...)
 		bad[len(bad)-20] ^= 1
-		rdb.Set(ctx, prefix+"token:tampered", bad, time.Minute)
+		rdb.Set(ctx, prefix+"{tampered}:token", bad, time.Minute)
 		if _, err := store.Load(ctx, "tampered"); !errors.Is(err, redisstore.ErrCorrupt) {
 			t.Fatalf("Load tampered: %v, want ErrCorrupt", err)
 		}
 	})
 	t.Run("moved to another key", func(t *testing.T) {
-		rdb.Set(ctx, prefix+"token:moved", raw2, time.Minute)
+		rdb.Set(ctx, prefix+"{moved}:token", raw2, time.Minute)
 		if _, err := store.Load(ctx, "moved"); !errors.Is(err, redisstore.ErrCorrupt) {
 			t.Fatalf("Load moved: %v, want ErrCorrupt", err)
 		}
@@ -206,11 +207,11 @@ func TestTokenStoreLock(t *testing.T) {
 	}
 	// A's stale unlock (compare-and-delete) must not free B's lock.
 	unlockA()
-	if n := rdb.Exists(ctx, prefix+"lock:k").Val(); n != 1 {
+	if n := rdb.Exists(ctx, prefix+"{k}:lock").Val(); n != 1 {
 		t.Fatal("B's lock was deleted by A's unlock")
 	}
 	unlockB()
-	if n := rdb.Exists(ctx, prefix+"lock:k").Val(); n != 0 {
+	if n := rdb.Exists(ctx, prefix+"{k}:lock").Val(); n != 0 {
 		t.Fatal("lock not released")
 	}
 }
@@ -257,7 +258,10 @@ func TestTokenSourceSharesThroughRedis(t *testing.T) {
 func TestRedisOutageAndRecovery(t *testing.T) {
 	own := startRedis(t)
 	var logs logBuffer
-	f := redisstore.New(own.client(t), redisstore.WithLogger(logs.logger()), redisstore.WithRetryInterval(50*time.Millisecond))
+	clk := clock.NewFake(time.Now())
+	const retry = 50 * time.Millisecond
+	f := redisstore.New(own.client(t), redisstore.WithLogger(logs.logger()), redisstore.WithRetryInterval(retry),
+		redisstore.WithClock(clk))
 	store, _ := f.TokenStore(testKey())
 	ctx := context.Background()
 	tok := &oauth2.Token{AccessToken: "a", Expiry: time.Now().Add(time.Minute)}
@@ -277,12 +281,19 @@ func TestRedisOutageAndRecovery(t *testing.T) {
 		t.Fatal("Available during the outage")
 	}
 	startRedis(t, own.Port)
-	time.Sleep(60 * time.Millisecond) // the retry interval: the only way to pass it is to let it pass
+	clk.Advance(retry) // past the retry interval: Redis is tried again
 	if err := store.Save(ctx, "k", tok); err != nil {
 		t.Fatalf("Save after Redis came back: %v", err)
 	}
 	if got, err := store.Load(ctx, "k"); err != nil || got.AccessToken != "a" {
 		t.Fatalf("Load after Redis came back: %v, %v", got, err)
+	}
+	if strings.Contains(logs.String(), "reachable again") {
+		t.Fatalf("recovery announced before Redis answered for a retry interval:\n%s", logs.String())
+	}
+	clk.Advance(retry)
+	if _, err := store.Load(ctx, "k"); err != nil {
+		t.Fatal(err)
 	}
 	out := logs.String()
 	if strings.Count(out, "redis unreachable") != 1 || strings.Count(out, "reachable again") != 1 {

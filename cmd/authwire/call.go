@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/sony/gobreaker/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/authwire/authwire/breaker"
@@ -240,23 +239,21 @@ func (a *app) build(o *connOptions, v vendorInfo, path string, spec clientSpec) 
 	}
 	lcfg := ratelimit.Config{Rate: o.rate, Burst: max(1, int(o.rate))}
 	var limiter ratelimit.Limiter = ratelimit.NewAdaptive(lcfg)
-	var breakerStore gobreaker.SharedDataStore
+	var breakerStore breaker.SharedStore
 	switch {
 	case o.redisURL != "":
-		opt, err := redis.ParseURL(o.redisURL)
+		// Single node, cluster (addr= or redis+cluster://) or sentinel
+		// (master_name=), each with every call bounded by the op timeout.
+		rdb, err := redisstore.ParseURL(o.redisURL)
 		if err != nil {
 			return nil, usagef("--redis %q: %v", redactURL(o.redisURL), err)
 		}
-		opt.MaxRetries, opt.DialerRetries = -1, 1 // notice a dead Redis at once
 		// go-redis logs every failed dial through its global logger; the fleet
 		// says it once, through the slog logger below.
 		redis.SetLogger(quietRedis{})
-		rdb := redis.NewClient(opt)
 		s.closers = append(s.closers, func() { rdb.Close() })
 		logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		// A short breaker lock wait: IceKredit's login and product calls share a
-		// breaker key when both URLs are on one host (as under "authwire sim").
-		fleet := redisstore.New(rdb, redisstore.WithLogger(logger), redisstore.WithBreakerLockWait(250*time.Millisecond))
+		fleet := redisstore.New(rdb, redisstore.WithLogger(logger))
 		key, err := fleetKey(v.name, a.getenv(envRedisKey), a.getenv)
 		if err != nil {
 			return nil, err

@@ -35,6 +35,8 @@ type Instruments struct {
 	LimiterWaits metric.Float64Histogram // seconds spent waiting for the rate budget
 	BreakerState metric.Int64Counter     // breaker state changes, by breaker and new state
 	TokenWait    metric.Float64Histogram // seconds callers waited for a token on a cache miss
+	// Undecryptable counts shared tokens that no seal key opened, by reason.
+	Undecryptable metric.Int64Counter
 }
 
 func newInstruments(mp metric.MeterProvider) *Instruments {
@@ -48,6 +50,7 @@ func newInstruments(mp metric.MeterProvider) *Instruments {
 	ins.LimiterWaits, _ = m.Float64Histogram("authwire.ratelimit.wait", metric.WithUnit("s"), metric.WithDescription("Time spent waiting for the client-side rate budget."))
 	ins.BreakerState, _ = m.Int64Counter("authwire.breaker.state_changes", metric.WithDescription("Circuit breaker state changes."))
 	ins.TokenWait, _ = m.Float64Histogram("authwire.token.wait", metric.WithUnit("s"), metric.WithDescription("Time callers waited for a token on a cache miss."))
+	ins.Undecryptable, _ = m.Int64Counter("authwire.store.undecryptable", metric.WithDescription("Shared tokens that no seal key of this replica could open."))
 	return ins
 }
 

@@ -1,10 +1,16 @@
-// Command fleetprobe is one replica of a fleet, for redisstore's multi-process
-// tests: it logs in to a fake vendor and calls it through the authwire stack for
-// a while, sharing its token (and optionally its rate limit and breaker) through
-// Redis, then prints what happened as one JSON line.
+// Command fleetprobe is one replica of a fleet, for the multi-process tests of
+// redisstore and of this directory: it logs in to a fake vendor (or the
+// IceKredit simulator) and calls it through the authwire stack for a while,
+// sharing its token (and optionally its rate limit and breaker) through Redis,
+// then prints what happened as one JSON line. It lives outside redisstore
+// because it names a vendor, which the framework packages do not.
 //
 //	fleetprobe -login URL -api URL [-redis URL -prefix P] [-limiter] [-breaker] [-for 3s]
+//	fleetprobe -vendor icekredit -login URL -api URL -redis URL [-rate 100 -burst 5]
 //	fleetprobe -holdlock NAME -redis URL   # take the token lock and never let go
+//
+// -redis takes any URL redisstore.ParseURL does, so a Redis Cluster too; -keys
+// is the seal key ring, newest first, as comma-separated hex.
 package main
 
 import (
@@ -21,7 +27,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 
 	"github.com/authwire/authwire/breaker"
@@ -32,6 +37,9 @@ import (
 	"github.com/authwire/authwire/roundtripper"
 	"github.com/authwire/authwire/tokensource"
 )
+
+// opTimeout is -optimeout.
+var opTimeout time.Duration
 
 // Report is the probe's one line of output.
 type Report struct {
@@ -48,47 +56,53 @@ func main() {
 		apiURL   = flag.String("api", "", "API endpoint (GET with a Bearer token)")
 		dur      = flag.Duration("for", 3*time.Second, "how long to send requests")
 		every    = flag.Duration("every", 25*time.Millisecond, "pause between requests")
-		keyHex   = flag.String("key", strings.Repeat("ab", 32), "token sealing key, hex")
+		keyHex   = flag.String("keys", strings.Repeat("ab", 32), "token seal key ring, newest first: comma-separated hex")
+		rateF    = flag.Float64("rate", 2000, "fleet-wide rate of the icekredit limiter, requests/s")
+		burst    = flag.Int("burst", 200, "burst of the icekredit limiter")
 		lease    = flag.Duration("lease", 10*time.Second, "token lock lease")
 		useLim   = flag.Bool("limiter", false, "pace requests with the fleet limiter")
 		useBrk   = flag.Bool("breaker", false, "guard requests with a fleet breaker")
 		prefix   = flag.String("prefix", "authwire:", "Redis key prefix")
 		vendor   = flag.String("vendor", "fake", "fake (-login/-api of the test's fake vendor) or icekredit (-login/-api of icekredittest)")
+		opTO     = flag.Duration("optimeout", 2*time.Second, "bound of each Redis call (generous: many probes share a small machine)")
 		holdLock = flag.String("holdlock", "", "take the token lock for this key, print \"locked\" and hang")
 	)
 	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	if err := run(log, *redisURL, *loginURL, *apiURL, *dur, *every, *keyHex, *lease, *useLim, *useBrk, *holdLock, *prefix, *vendor); err != nil {
+	lcfg := ratelimit.Config{Rate: *rateF, Burst: *burst}
+	opTimeout = *opTO
+	if err := run(log, *redisURL, *loginURL, *apiURL, *dur, *every, *keyHex, *lease, *useLim, *useBrk, *holdLock, *prefix, *vendor, lcfg); err != nil {
 		fmt.Fprintln(os.Stderr, "fleetprobe:", err)
 		os.Exit(1)
 	}
 }
 
 func run(log *slog.Logger, redisURL, loginURL, apiURL string, dur, every time.Duration, keyHex string,
-	lease time.Duration, useLim, useBrk bool, holdLock, prefix, vendor string) error {
-	key, err := hex.DecodeString(keyHex)
-	if err != nil {
-		return errors.New("bad -key")
+	lease time.Duration, useLim, useBrk bool, holdLock, prefix, vendor string, lcfg ratelimit.Config) error {
+	var ring [][]byte
+	for _, h := range strings.Split(keyHex, ",") {
+		k, err := hex.DecodeString(h)
+		if err != nil {
+			return errors.New("bad -keys")
+		}
+		ring = append(ring, k)
 	}
+	newStore := func(f *redisstore.Fleet) (*redisstore.TokenStore, error) { return f.TokenStore(ring[0], ring[1:]...) }
 	var fleet *redisstore.Fleet
 	if redisURL != "" {
-		opt, err := redis.ParseURL(redisURL)
+		rdb, err := redisstore.ParseURL(redisURL)
 		if err != nil {
 			return err
 		}
-		opt.MaxRetries = -1 // a dead Redis should be noticed at once, not retried
-		opt.DialerRetries = 1
-		opt.DialTimeout = 200 * time.Millisecond
-		rdb := redis.NewClient(opt)
 		defer rdb.Close()
 		fleet = redisstore.New(rdb, redisstore.WithLogger(log), redisstore.WithLockLease(lease), redisstore.WithPrefix(prefix),
-			redisstore.WithOpTimeout(300*time.Millisecond), redisstore.WithRetryInterval(200*time.Millisecond))
+			redisstore.WithOpTimeout(opTimeout), redisstore.WithRetryInterval(200*time.Millisecond))
 	}
 	if holdLock != "" {
 		if fleet == nil {
 			return errors.New("-holdlock needs -redis")
 		}
-		store, err := fleet.TokenStore(key)
+		store, err := newStore(fleet)
 		if err != nil {
 			return err
 		}
@@ -101,13 +115,13 @@ func run(log *slog.Logger, redisURL, loginURL, apiURL string, dur, every time.Du
 
 	if vendor == "icekredit" {
 		var store tokensource.Store
-		var lim ratelimit.Limiter = ratelimit.NewAdaptive(ratelimit.Config{Rate: 2000, Burst: 200})
+		var lim ratelimit.Limiter = ratelimit.NewAdaptive(lcfg)
 		if fleet != nil {
-			ts, err := fleet.TokenStore(key)
+			ts, err := newStore(fleet)
 			if err != nil {
 				return err
 			}
-			store, lim = ts, fleet.Limiter(ratelimit.Config{Rate: 2000, Burst: 200})
+			store, lim = ts, fleet.Limiter(lcfg)
 		}
 		c, err := icekredit.New(icekredit.Config{
 			LoginURL: loginURL, BaseURL: apiURL,
@@ -158,7 +172,7 @@ func run(log *slog.Logger, redisURL, loginURL, apiURL string, dur, every time.Du
 	}
 	cfg := roundtripper.Config{}
 	if fleet != nil {
-		store, err := fleet.TokenStore(key)
+		store, err := newStore(fleet)
 		if err != nil {
 			return err
 		}
