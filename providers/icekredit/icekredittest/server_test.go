@@ -231,11 +231,11 @@ func TestScriptedFaults(t *testing.T) {
 	}
 }
 
-func TestDropOverTheNetwork(t *testing.T) {
+func TestLoseOverTheNetwork(t *testing.T) {
 	s := icekredittest.New(icekredittest.Config{})
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	s.Inject(icekredittest.Fault{Path: icekredittest.LoginPath, Drop: true})
+	s.Inject(icekredittest.Fault{Path: icekredittest.LoginPath, Lose: true})
 	req, _ := http.NewRequest("POST", srv.URL+icekredittest.LoginPath, strings.NewReader("merchant_name=acme&merchant_pwd="+icekredittest.PasswordMD5))
 	req.Header.Set("Content-Type", form)
 	req.Header.Set("Language", "en")
@@ -255,7 +255,7 @@ func TestChaosAndGarbage(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	tok := login(t, s)
-	s.SetChaos(icekredittest.Chaos{ServerErrorRate: 0.2, RateLimitRate: 0.2, DropRate: 0.1, LatencyRate: 0.1, Latency: time.Millisecond})
+	s.SetChaos(icekredittest.Chaos{ServerErrorRate: 0.2, RateLimitRate: 0.2, LoseRate: 0.1, LatencyRate: 0.1, Latency: time.Millisecond})
 	bodies := []string{"", "{", "null", `{"ID":null}`, strings.Repeat("[", 10000), product, "\xff\xfe", `{"merchant_name":["a"]}`}
 	paths := []string{icekredittest.LoginPath, icekredittest.PathNigeriaAutoDecision, "/", "/%2e%2e"}
 	var wg sync.WaitGroup

@@ -349,13 +349,14 @@ func TestFaults(t *testing.T) {
 			t.Errorf("getCode: %d %s", a.status, a.raw)
 		}
 	})
-	t.Run("drop after processing", func(t *testing.T) {
+	t.Run("lose: processed, then dropped", func(t *testing.T) {
 		sim, url := serve(t, nxcloudtest.Config{})
-		sim.Inject(nxcloudtest.Fault{Path: nxcloudtest.PathGetCode, Drop: true})
+		sim.Inject(nxcloudtest.Fault{Path: nxcloudtest.PathGetCode, Lose: true})
 		body := `{"phone_number":"123456","method":"sms"}`
 		op, _ := nxcloud.OperationOf(nxcloudtest.PathGetCode)
 		h := nxcloud.Headers{AccessKey: nxcloudtest.AccessKey, Action: op.Action, BizType: "2", TS: strconv.FormatInt(time.Now().UnixMilli(), 10)}
 		hr, _ := http.NewRequest(http.MethodPost, url+nxcloudtest.PathGetCode, strings.NewReader(body))
+		hr.Header.Set("Content-Type", "application/json")
 		for k, v := range map[string]string{"accessKey": h.AccessKey, "ts": h.TS, "bizType": h.BizType, "action": h.Action, "sign": nxcloud.Sign(h, []byte(body), nxcloudtest.AccessSecret, nxcloud.MD5)} {
 			hr.Header[k] = []string{v}
 		}
