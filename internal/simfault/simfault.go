@@ -159,22 +159,29 @@ func New[C comparable](cfg Config[C]) *Injector[C] {
 	}
 }
 
+// Controls are the fault knobs a simulator offers its tests. A simulator's
+// Server embeds them, so that Inject and SetChaos are its own methods.
+type Controls[C comparable] struct{ in *Injector[C] }
+
+// Controls returns the knobs of in.
+func (in *Injector[C]) Controls() Controls[C] { return Controls[C]{in} }
+
 // Inject queues scripted faults; each request takes the first queued fault that
 // matches its path.
-func (in *Injector[C]) Inject(faults ...Fault[C]) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
+func (c Controls[C]) Inject(faults ...Fault[C]) {
+	c.in.mu.Lock()
+	defer c.in.mu.Unlock()
 	for _, f := range faults {
 		f.Count = max(f.Count, 1)
-		in.script = append(in.script, f)
+		c.in.script = append(c.in.script, f)
 	}
 }
 
 // SetChaos sets the chaos rates; the zero Chaos turns chaos off.
-func (in *Injector[C]) SetChaos(c Chaos) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.chaos = c
+func (c Controls[C]) SetChaos(ch Chaos) {
+	c.in.mu.Lock()
+	defer c.in.mu.Unlock()
+	c.in.chaos = ch
 }
 
 // Counts returns a snapshot of the counters.

@@ -23,13 +23,6 @@ type Fault = simfault.Fault[string]
 // answers 10000429. A request with a scripted fault draws no chaos.
 type Chaos = simfault.Chaos
 
-// Inject queues scripted faults; each request takes the first queued fault that
-// matches its path.
-func (s *Server) Inject(faults ...Fault) { s.faults.Inject(faults...) }
-
-// SetChaos sets the chaos rates; the zero Chaos turns chaos off.
-func (s *Server) SetChaos(c Chaos) { s.faults.SetChaos(c) }
-
 // RevokeAll invalidates every token: their next use answers 200005.
 func (s *Server) RevokeAll() {
 	s.mu.Lock()
@@ -87,17 +80,15 @@ type Stats struct {
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
 	c := s.faults.Counts()
+	if c.HTTPErrors > 0 {
+		c.Codes[""] = c.HTTPErrors
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.stats
-	st.Processed = maps.Clone(st.Processed)
-	st.Requests, st.Codes, st.Faults, st.Dropped = c.Requests, c.Codes, c.Faults, c.Dropped
-	st.LoginAttempts = c.Requests[LoginPath]
-	st.ServiceCalls = c.Total - st.LoginAttempts
-	if c.HTTPErrors > 0 {
-		st.Codes[""] = c.HTTPErrors
+	return Stats{
+		LoginAttempts: c.Requests[LoginPath], Logins: s.logins, ServiceCalls: c.Total - c.Requests[LoginPath],
+		Requests: c.Requests, Processed: maps.Clone(s.processed), Codes: c.Codes, Faults: c.Faults, Dropped: c.Dropped,
 	}
-	return st
 }
 
 // Logins returns how many tokens were issued.

@@ -123,23 +123,28 @@ type Config struct {
 	Seed uint64
 }
 
-// Server is the simulator, an http.Handler safe for concurrent use.
+// Server is the simulator, an http.Handler safe for concurrent use. Its Inject
+// method queues scripted [Fault]s, each request taking the first that matches its
+// path; SetChaos sets the [Chaos] rates (the zero Chaos turns chaos off).
 type Server struct {
+	simfault.Controls[string]
+
 	cfg      Config
 	pwdMD5   string
 	products map[string]ProductFunc
 
-	faults   *simfault.Injector[string]
+	faults *simfault.Injector[string]
 
 	mu sync.Mutex
 	// tokens index lru, which holds the live tokens least recently used first:
 	// with a sliding TTL that is also expiry order, so expired tokens are
 	// pruned from the front in amortised constant time.
-	tokens   map[string]*list.Element
-	lru      list.List
-	account  AccountState
-	stats    Stats // the simulator's own counters; the fault injector keeps the rest
-	loginLog []LoginRecord
+	tokens    map[string]*list.Element
+	lru       list.List
+	account   AccountState
+	logins    int
+	processed map[string]int // product calls answered "00" per path
+	loginLog  []LoginRecord
 }
 
 type token struct {
@@ -150,21 +155,13 @@ type token struct {
 
 // New returns a simulator configured by cfg.
 func New(cfg Config) *Server {
-	if cfg.MerchantName == "" {
-		cfg.MerchantName = MerchantName
-	}
-	if cfg.Password == "" {
-		cfg.Password = Password
-	}
-	if cfg.TokenTTL <= 0 {
-		cfg.TokenTTL = DefaultTokenTTL
-	}
+	cfg.MerchantName = cmp.Or(cfg.MerchantName, MerchantName)
+	cfg.Password = cmp.Or(cfg.Password, Password)
+	cfg.TokenTTL = cmp.Or(max(cfg.TokenTTL, 0), DefaultTokenTTL)
+	cfg.MaxTokens = cmp.Or(max(cfg.MaxTokens, 0), DefaultMaxTokens)
 	cfg.Clock = clock.OrReal(cfg.Clock)
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = remoteIP
-	}
-	if cfg.MaxTokens <= 0 {
-		cfg.MaxTokens = DefaultMaxTokens
 	}
 	sum := md5.Sum([]byte(cfg.Password))
 	s := &Server{
@@ -173,12 +170,13 @@ func New(cfg Config) *Server {
 		products: map[string]ProductFunc{PathNigeriaAutoDecision: NigeriaAutoDecision},
 		// Latency is real time whatever Config.Clock is: it exists to trip a
 		// client's timeout.
-		faults: simfault.New(simfault.Config[string]{RateLimited: "10000429", Seed: cfg.Seed}),
-		tokens: make(map[string]*list.Element),
-		stats:  Stats{Processed: make(map[string]int)},
+		faults:    simfault.New(simfault.Config[string]{RateLimited: "10000429", Seed: cfg.Seed}),
+		tokens:    make(map[string]*list.Element),
+		processed: make(map[string]int),
 	}
 	s.cfg.Password = "" // only the hash is needed from here on
 	maps.Copy(s.products, cfg.Products)
+	s.Controls = s.faults.Controls()
 	return s
 }
 
@@ -199,31 +197,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.faults.Se
 // carried out what comes before (latency, drop, a bare status).
 func (s *Server) answer(r *http.Request, f Fault, body []byte, bodyErr error) reply {
 	login := r.URL.Path == LoginPath
-	switch {
-	case f.Code != "":
-		return vendorError(login, cmp.Or(f.Status, http.StatusOK), f.Code, messageOf(f.Code))
-	case bodyErr != nil:
-		return vendorError(login, http.StatusOK, "10000400", messageOf("10000400")+": body unreadable or larger than 1 MiB")
-	case login:
-		return s.login(r, body)
-	}
-	return s.service(r, body)
-}
-
-func (s *Server) login(r *http.Request, body []byte) reply {
 	fail := func(code, detail string) reply {
 		msg := messageOf(code)
 		if detail != "" {
 			msg += ": " + detail
 		}
-		return vendorError(true, http.StatusOK, code, msg)
+		return vendorError(login, http.StatusOK, code, msg)
 	}
-	if r.Header.Get("Language") == "" {
+	switch {
+	case f.Code != "":
+		return vendorError(login, cmp.Or(f.Status, http.StatusOK), f.Code, messageOf(f.Code))
+	case bodyErr != nil:
+		return fail("10000400", "body unreadable or larger than 1 MiB")
+	case r.Header.Get("Language") == "":
 		return fail("10000400", "Language header missing")
-	}
-	if r.Method != http.MethodPost {
+	case r.Method != http.MethodPost:
 		return fail("10000405", r.Method)
+	case login:
+		return s.login(r, body, fail)
 	}
+	return s.service(r, body, fail)
+}
+
+type failFunc = func(code, detail string) reply
+
+func (s *Server) login(r *http.Request, body []byte, fail failFunc) reply {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var enc string
 	switch mt {
@@ -241,7 +239,7 @@ func (s *Server) login(r *http.Request, body []byte) reply {
 	return rep
 }
 
-func (s *Server) checkLogin(r *http.Request, enc string, raw []byte, fail func(code, detail string) reply) reply {
+func (s *Server) checkLogin(r *http.Request, enc string, raw []byte, fail failFunc) reply {
 	var name, pwd string
 	var have [2]bool
 	if enc == "form" {
@@ -299,7 +297,7 @@ func (s *Server) checkLogin(r *http.Request, enc string, raw []byte, fail func(c
 		delete(s.tokens, s.lru.Remove(s.lru.Front()).(*token).id)
 	}
 	s.tokens[id] = s.lru.PushBack(&token{id: id, ip: s.cfg.ClientIP(r), lastUse: now})
-	s.stats.Logins++
+	s.logins++
 	return okReply(map[string]string{"response_code": "00", "response_msg": "success", "token_id": id})
 }
 
@@ -320,20 +318,7 @@ func (s *Server) logLogin(enc, code string) {
 	s.loginLog = append(s.loginLog, LoginRecord{Encoding: enc, Code: code})
 }
 
-func (s *Server) service(r *http.Request, body []byte) reply {
-	fail := func(code, detail string) reply {
-		msg := messageOf(code)
-		if detail != "" {
-			msg += ": " + detail
-		}
-		return vendorError(false, http.StatusOK, code, msg)
-	}
-	if r.Header.Get("Language") == "" {
-		return fail("10000400", "Language header missing")
-	}
-	if r.Method != http.MethodPost {
-		return fail("10000405", r.Method)
-	}
+func (s *Server) service(r *http.Request, body []byte, fail failFunc) reply {
 	if code, detail := s.authenticate(r); code != "" {
 		return fail(code, detail)
 	}
@@ -361,7 +346,7 @@ func (s *Server) service(r *http.Request, body []byte) reply {
 		return vendorError(false, http.StatusOK, code, msg)
 	}
 	s.mu.Lock()
-	s.stats.Processed[r.URL.Path]++
+	s.processed[r.URL.Path]++
 	s.mu.Unlock()
 	return okReply(map[string]any{"response_code": "00", "result": res, "message": "success", "trace_id": randomHex(8)})
 }

@@ -21,13 +21,6 @@ type Fault = simfault.Fault[int]
 // answers 2206. A request with a scripted fault draws no chaos.
 type Chaos = simfault.Chaos
 
-// Inject queues scripted faults; each request takes the first queued fault that
-// matches its path.
-func (s *Server) Inject(faults ...Fault) { s.faults.Inject(faults...) }
-
-// SetChaos sets the chaos rates; the zero Chaos turns chaos off.
-func (s *Server) SetChaos(c Chaos) { s.faults.SetChaos(c) }
-
 // Stats are the simulator's counters.
 type Stats struct {
 	// Requests counts every request per path, whatever its outcome (paths past

@@ -38,6 +38,7 @@
 package nxcloudtest
 
 import (
+	"cmp"
 	"crypto/md5"
 	crand "crypto/rand"
 	"crypto/sha256"
@@ -111,8 +112,12 @@ type Config struct {
 	Seed uint64
 }
 
-// Server is the simulator, an http.Handler safe for concurrent use.
+// Server is the simulator, an http.Handler safe for concurrent use. Its Inject
+// method queues scripted [Fault]s, each request taking the first that matches its
+// path; SetChaos sets the [Chaos] rates (the zero Chaos turns chaos off).
 type Server struct {
+	simfault.Controls[int]
+
 	cfg     Config
 	appKeys map[string]bool
 	offset  atomic.Int64 // ns added to the clock
@@ -124,15 +129,9 @@ type Server struct {
 
 // New returns a simulator configured by cfg.
 func New(cfg Config) *Server {
-	if cfg.AccessKey == "" {
-		cfg.AccessKey = AccessKey
-	}
-	if cfg.AccessSecret == "" {
-		cfg.AccessSecret = AccessSecret
-	}
-	if cfg.Window <= 0 {
-		cfg.Window = DefaultWindow
-	}
+	cfg.AccessKey = cmp.Or(cfg.AccessKey, AccessKey)
+	cfg.AccessSecret = cmp.Or(cfg.AccessSecret, AccessSecret)
+	cfg.Window = cmp.Or(max(cfg.Window, 0), DefaultWindow)
 	if len(cfg.AppKeys) == 0 {
 		cfg.AppKeys = []string{AppKey}
 	}
@@ -148,6 +147,7 @@ func New(cfg Config) *Server {
 	for _, k := range cfg.AppKeys {
 		s.appKeys[k] = true
 	}
+	s.Controls = s.faults.Controls()
 	return s
 }
 

@@ -366,9 +366,9 @@ func TestScriptedFaults(t *testing.T) {
 	post := func(path string) (*http.Response, error) {
 		return http.Post(srv.URL+path, "application/json", strings.NewReader("{}"))
 	}
-	sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathGames, Code: 77})
-	sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathGames, Status: 503})
-	sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathGames, Drop: true})
+	sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathGames, Code: 77})
+	sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathGames, Status: 503})
+	sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathGames, Drop: true})
 
 	resp, err := post(vertexplay.PathBalance) // another path: no fault, a normal (rejected) answer
 	if err != nil {
@@ -408,7 +408,7 @@ func TestScriptedFaults(t *testing.T) {
 func TestLatencyOnTheSimulatorClock(t *testing.T) {
 	clk := clock.NewFake(t0)
 	sim := vertexplaytest.New(vertexplaytest.Config{Clock: clk})
-	sim.Inject(1, vertexplaytest.Fault{Latency: 5 * time.Second, Code: 7})
+	sim.Inject(vertexplaytest.Fault{Latency: 5 * time.Second, Code: 7})
 	done := make(chan int, 1)
 	go func() {
 		rec := httptest.NewRecorder()
@@ -431,7 +431,7 @@ func TestLatencyOnTheSimulatorClock(t *testing.T) {
 
 func TestRandomFaultsAreSeeded(t *testing.T) {
 	run := func() []int {
-		sim := vertexplaytest.New(vertexplaytest.Config{Seed: 7, Rates: vertexplaytest.Rates{Status5xx: 0.3, RateLimited: 0.3}})
+		sim := vertexplaytest.New(vertexplaytest.Config{Seed: 7, Chaos: vertexplaytest.Chaos{ServerErrorRate: 0.3, RateLimitRate: 0.3}})
 		var codes []int
 		for range 50 {
 			rec := httptest.NewRecorder()
