@@ -113,9 +113,6 @@ func Plain[C comparable](status int) Reply[C] {
 	return Reply[C]{Status: status, ContentType: "text/plain; charset=utf-8", Body: []byte(http.StatusText(status) + "\n"), plain: true}
 }
 
-// IsPlain reports whether r is a bare HTTP error made by [Plain].
-func (r Reply[C]) IsPlain() bool { return r.plain }
-
 // Counts are an [Injector]'s counters.
 type Counts[C comparable] struct {
 	// Requests counts every request per path, whatever its outcome.

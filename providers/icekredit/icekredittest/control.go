@@ -112,7 +112,7 @@ type LoginRecord struct {
 func (s *Server) LoginLog() []LoginRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]LoginRecord(nil), s.loginLog...)
+	return append([]LoginRecord(nil), s.loginLog[max(len(s.loginLog)-MaxLoginLog, 0):]...)
 }
 
 var riskLevels = [...]string{"Very Low", "Low", "Medium", "High", "Very High"}

@@ -466,3 +466,30 @@ func TestConcurrent(t *testing.T) {
 		t.Errorf("stats = %+v", st)
 	}
 }
+
+// TestContentType: the vendor asks for application/json (multipart for
+// uploads); another media type gets the path's parameter error.
+func TestContentType(t *testing.T) {
+	_, url := serve(t, nxcloudtest.Config{})
+	ota := `{"appkey":"sim-ota-app","phone":"123456","userIp":"203.0.113.7"}`
+	for _, tc := range []struct {
+		name, path, ctype, body string
+		code                    int
+	}{
+		{"json", nxcloudtest.PathLogin, "application/json", "", 0},
+		{"json with charset", nxcloudtest.PathLogin, "application/json; charset=UTF-8", "", 0},
+		{"multipart", nxcloudtest.PathLogin, "multipart/form-data; boundary=x", "", 0},
+		{"form", nxcloudtest.PathLogin, "application/x-www-form-urlencoded", "", nxcloudtest.CodeParam},
+		{"text", nxcloudtest.PathGetCode, "text/plain", `{"phone_number":"1","method":"sms"}`, nxcloudtest.CodeParam},
+		{"malformed", nxcloudtest.PathLogin, "application/", "", nxcloudtest.CodeParam},
+		{"OTA envelope", nxcloudtest.PathOTAInit, "text/json", ota, nxcloudtest.CodeOTAParam},
+		{"OTA json", nxcloudtest.PathOTAInit, "application/json", ota, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := send(t, url, nil, req{path: tc.path, ctype: tc.ctype, body: tc.body})
+			if a.status != 200 || a.code() != tc.code {
+				t.Errorf("HTTP %d %s, want code %d", a.status, a.raw, tc.code)
+			}
+		})
+	}
+}

@@ -120,11 +120,12 @@ type Config struct {
 	// ReplayMemory bounds the nonces remembered for the replay check; zero
 	// means [DefaultReplayMemory]. A nonce is remembered while its timestamp
 	// is inside the window. Past the bound the oldest is forgotten early, and
-	// requests whose x-timestamp is older than the forgotten one's are refused
-	// (83) as possible replays: the check never lets a replay through, and
-	// costs constant time and memory however many requests are served. At the
-	// default a request may be in flight for ReplayMemory ÷ (requests/s)
-	// seconds, 6 s at 5,000 requests/s.
+	// requests whose x-timestamp is not newer than the forgotten one's are
+	// refused (83) as possible replays: the check never lets a replay through,
+	// and costs constant time and memory however many requests are served. At
+	// the default a request may be in flight for ReplayMemory ÷ (requests/s)
+	// seconds, 6 s at 5,000 requests/s; on a fake clock that never moves, at
+	// most ReplayMemory requests are accepted.
 	ReplayMemory int
 	// MaxTokens bounds the live tokens; zero means [DefaultMaxTokens]. Past it
 	// a login revokes the oldest token (its next use answers 12). Expired
@@ -411,7 +412,7 @@ func (s *Server) useNonce(nonce [16]byte, ts int64, now time.Time) (result, bool
 	switch {
 	case s.nonces.has(nonce):
 		return answer(vertexplay.CodeSignatureFailed, "signature verification failed: nonce already used"), false
-	case expires < s.nonceFloor:
+	case expires <= s.nonceFloor:
 		return answer(vertexplay.CodeSignatureFailed, "signature verification failed: x-timestamp older than the replay memory"), false
 	}
 	if old, full := s.nonces.add(nonce, expires); full {

@@ -454,3 +454,35 @@ func TestRandomFaultsAreSeeded(t *testing.T) {
 		t.Fatalf("%d of 50 answered 5xx at a 0.3 rate", n5xx)
 	}
 }
+
+// TestContentType: the vendor asks for application/json in UTF-8; another media
+// type or charset gets the parameters error (11) in an HTTP 415.
+func TestContentType(t *testing.T) {
+	for _, tc := range []struct {
+		ctype  string
+		code   int
+		status int
+	}{
+		{"application/json", 0, 200},
+		{"application/json; charset=UTF-8", 0, 200},
+		{"application/json;charset=utf-8", 0, 200},
+		{"application/json; charset=ISO-8859-1", vertexplay.CodeParameters, 415},
+		{"text/plain", vertexplay.CodeParameters, 415},
+		{"application/x-www-form-urlencoded", vertexplay.CodeParameters, 415},
+		{"", vertexplay.CodeParameters, 415},
+	} {
+		t.Run(tc.ctype, func(t *testing.T) {
+			h := newHarness(t, vertexplaytest.Config{}, 0)
+			sealed := h.seal(authBody)
+			req := httptest.NewRequest(http.MethodPost, vertexplay.AuthPath, bytes.NewReader(sealed.Body))
+			req.Header = sealed.Header()
+			req.Header.Set("Content-Type", tc.ctype)
+			if r := h.do(req); r.Code != tc.code || r.status != tc.status {
+				t.Errorf("code %d/HTTP %d (%s), want %d/HTTP %d", r.Code, r.status, r.Msg, tc.code, tc.status)
+			}
+			if n := h.sim.Stats().Logins; n != 1-min(tc.code, 1) {
+				t.Errorf("logins = %d", n)
+			}
+		})
+	}
+}
