@@ -3,10 +3,7 @@ package nxcloudtest_test
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -23,29 +20,18 @@ import (
 // Opt in with AUTHWIRE_SOAK=60s.
 func TestSoak(t *testing.T) {
 	sim := nxcloudtest.New(nxcloudtest.Config{})
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	defer hc.CloseIdleConnections()
+	url, hc := soak.Serve(t, sim)
 	op, _ := nxcloud.OperationOf(nxcloudtest.PathGetCode)
 	var seq atomic.Int64
 	soak.Test(t, 32, func(ctx context.Context) error {
 		body := []byte(`{"phone_number":"` + strconv.FormatInt(13800000000+seq.Add(1), 10) + `","method":"sms"}`)
 		h := nxcloud.Headers{AccessKey: nxcloudtest.AccessKey, Action: op.Action, BizType: strconv.Itoa(int(op.BizType)), TS: strconv.FormatInt(time.Now().UnixMilli(), 10)}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+nxcloudtest.PathGetCode, bytes.NewReader(body))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+nxcloudtest.PathGetCode, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		for k, v := range map[string]string{"accessKey": h.AccessKey, "ts": h.TS, "bizType": h.BizType, "action": h.Action, "sign": nxcloud.Sign(h, body, nxcloudtest.AccessSecret, nxcloud.MD5)} {
 			req.Header[k] = []string{v}
 		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		raw, err := io.ReadAll(resp.Body)
-		if err == nil && !bytes.Contains(raw, []byte(`"code":0`)) {
-			err = fmt.Errorf("HTTP %d %q", resp.StatusCode, raw)
-		}
+		_, err := soak.Expect(hc, req, `"code":0`)
 		return err
 	})
 	if n := len(sim.Stats().CodesSent); n > 1025 {

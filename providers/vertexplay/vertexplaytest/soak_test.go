@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/authwire/authwire/internal/simfault/soak"
@@ -22,10 +19,7 @@ import (
 func TestSoak(t *testing.T) {
 	sim := vertexplaytest.New(vertexplaytest.Config{})
 	sim.AddPlayer("soak", "100")
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	defer hc.CloseIdleConnections()
+	url, hc := soak.Serve(t, sim)
 	signer, err := vertexplay.NewSigner(vertexplay.SignerConfig{Credentials: sim.Credentials()})
 	if err != nil {
 		t.Fatal(err)
@@ -35,17 +29,12 @@ func TestSoak(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+path, bytes.NewReader(sealed.Body))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+path, bytes.NewReader(sealed.Body))
 		req.Header = sealed.Header()
 		if token != "" {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		return io.ReadAll(resp.Body)
+		return soak.Expect(hc, req, `"code":0`)
 	}
 	raw, err := post(t.Context(), vertexplay.AuthPath, authBody, "")
 	var auth struct {
@@ -58,10 +47,7 @@ func TestSoak(t *testing.T) {
 	}
 	tok := auth.Data.AccessToken
 	soak.Test(t, 32, func(ctx context.Context) error {
-		raw, err := post(ctx, vertexplay.PathBalance, `{"username":"soak"}`, tok)
-		if err == nil && !bytes.Contains(raw, []byte(`"code":0`)) {
-			err = fmt.Errorf("%q", raw)
-		}
+		_, err := post(ctx, vertexplay.PathBalance, `{"username":"soak"}`, tok)
 		return err
 	})
 }
