@@ -5,7 +5,7 @@
 // The vocabulary:
 //
 //   - Drop: the request is NOT processed; the connection is closed without an
-//     answer. A retry is safe, and the client cannot tell.
+//     answer. A retry would be safe, but the client cannot tell.
 //   - Lose: the request IS processed (a code is sent, a token issued, money
 //     moved) and then the connection is closed without the answer: the outcome
 //     the client cannot know.
