@@ -90,11 +90,11 @@ func TestChaos(t *testing.T) {
 	// 5xx is drawn before rate limiting, so the rate-limit probability is raised
 	// to make 10% of all requests rate limited.
 	rl := rateLimited / (1 - rate5xx)
-	nxSim.SetChaos(nxcloudtest.Chaos{ServerErrorRate: rate5xx, RateLimitRate: rl, DropRate: rateDrop, LatencyRate: rateLatency, Latency: latencySpike})
-	ikSim.SetChaos(icekredittest.Chaos{ServerErrorRate: rate5xx, RateLimitRate: rl, DropRate: rateDrop, LatencyRate: rateLatency, Latency: latencySpike})
+	nxSim.SetChaos(nxcloudtest.Chaos{ServerErrorRate: rate5xx, RateLimitRate: rl, LoseRate: rateDrop, LatencyRate: rateLatency, Latency: latencySpike})
+	ikSim.SetChaos(icekredittest.Chaos{ServerErrorRate: rate5xx, RateLimitRate: rl, LoseRate: rateDrop, LatencyRate: rateLatency, Latency: latencySpike})
 	// VertexPlay draws Drop (unprocessed) first, then 5xx, rate limiting and Lose
 	// (processed, answer lost).
-	vpSim.SetRates(vertexplaytest.Rates{Drop: rateDrop / 2, Status5xx: rate5xx, RateLimited: rl, Lose: rateDrop / 2, Latency: rateLatency, LatencySpike: latencySpike})
+	vpSim.SetChaos(vertexplaytest.Chaos{DropRate: rateDrop / 2, ServerErrorRate: rate5xx, RateLimitRate: rl, LoseRate: rateDrop / 2, LatencyRate: rateLatency, Latency: latencySpike})
 	for p := range players {
 		vpSim.AddPlayer(player(p), startBalance)
 	}

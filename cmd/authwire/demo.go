@@ -319,7 +319,7 @@ func isVendorError(err error) bool {
 // the breaker; a 2206 storm.
 func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 	sim := nxcloudtest.New(nxcloudtest.Config{Seed: cfg.seed})
-	sim.SetChaos(nxcloudtest.Chaos{ServerErrorRate: 0.02, RateLimitRate: 0.01, DropRate: 0.01, LatencyRate: 0.05, Latency: 15 * time.Millisecond})
+	sim.SetChaos(nxcloudtest.Chaos{ServerErrorRate: 0.02, RateLimitRate: 0.01, LoseRate: 0.01, LatencyRate: 0.05, Latency: 15 * time.Millisecond})
 	srv := httptest.NewServer(sim)
 	v := &demoVendor{name: "nxcloud"}
 	c, err := nxcloud.New(nxcloud.Config{
@@ -381,7 +381,7 @@ func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 func demoIceKredit(cfg demoConfig) (*demoVendor, error) {
 	fake := clock.NewFake(time.Now())
 	sim := icekredittest.New(icekredittest.Config{Clock: fake, Seed: cfg.seed})
-	sim.SetChaos(icekredittest.Chaos{ServerErrorRate: 0.02, RateLimitRate: 0.01, DropRate: 0.01, LatencyRate: 0.05, Latency: 15 * time.Millisecond})
+	sim.SetChaos(icekredittest.Chaos{ServerErrorRate: 0.02, RateLimitRate: 0.01, LoseRate: 0.01, LatencyRate: 0.05, Latency: 15 * time.Millisecond})
 	login := httptest.NewServer(sim)
 	api := httptest.NewServer(sim)
 	v := &demoVendor{name: "icekredit"}
@@ -429,7 +429,7 @@ func demoIceKredit(cfg demoConfig) (*demoVendor, error) {
 func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 	sim := vertexplaytest.New(vertexplaytest.Config{
 		Seed:  cfg.seed,
-		Rates: vertexplaytest.Rates{Status5xx: 0.02, RateLimited: 0.01, Drop: 0.01, Lose: 0.02, Latency: 0.05, LatencySpike: 15 * time.Millisecond},
+		Chaos: vertexplaytest.Chaos{ServerErrorRate: 0.02, RateLimitRate: 0.01, DropRate: 0.01, LoseRate: 0.02, LatencyRate: 0.05, Latency: 15 * time.Millisecond},
 	})
 	srv := httptest.NewServer(sim)
 	v := &demoVendor{name: "vertexplay"}
@@ -480,7 +480,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 	}
 	v.events = []demoEvent{
 		{0.35, "all tokens revoked", sim.RevokeAll},
-		{0.6, "503 outage (8 requests)", func() { sim.Inject(8, vertexplaytest.Fault{Status: 503}) }},
+		{0.6, "503 outage (8 requests)", func() { sim.Inject(vertexplaytest.Fault{Count: 8, Status: 503}) }},
 	}
 	v.logins = func() int { return sim.Stats().Logins }
 	v.faults = func() string {

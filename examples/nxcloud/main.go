@@ -62,7 +62,7 @@ func main() {
 	fmt.Println("getCode after two 2206 answers: ok, codes sent", sim.CodesSent("+8613800138002"))
 
 	// The SMS goes out but the reply is lost: getCode is never re-sent.
-	sim.Inject(nxcloudtest.Fault{Path: nxcloud.PathGetCode, Drop: true})
+	sim.Inject(nxcloudtest.Fault{Path: nxcloud.PathGetCode, Lose: true})
 	err = c.GetCode(ctx, "+8613800138003", nxcloud.MethodSMS)
 	fmt.Println("getCode with a lost reply: outcome unknown:", errors.Is(err, outcome.ErrUnknown), "codes sent", sim.CodesSent("+8613800138003"))
 

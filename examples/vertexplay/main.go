@@ -55,7 +55,7 @@ func main() {
 
 	// The transfer happens but its reply is lost: Transfer says "unknown" and is
 	// not re-sent; TransferOrCheck asks the check call instead.
-	sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathTransfer, Lose: true})
+	sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathTransfer, Lose: true})
 	_, err = c.Transfer(ctx, vertexplay.TransferRequest{Username: "alice", Amount: "-30.00", TransID: "order-2"})
 	fmt.Println("transfer order-2 with a lost reply: outcome unknown:", errors.Is(err, outcome.ErrUnknown))
 	chk, err := c.CheckTransaction(ctx, "alice", "order-2")
@@ -64,7 +64,7 @@ func main() {
 	}
 	fmt.Println("check order-2:", chk.Amount, "balance", chk.Balance, "- sent", sim.TransferRequests("order-2"), "time(s)")
 
-	sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathTransfer, Lose: true})
+	sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathTransfer, Lose: true})
 	t, err = c.TransferOrCheck(ctx, vertexplay.TransferRequest{Username: "alice", Amount: "5.00", TransID: "order-3"})
 	if err != nil {
 		log.Fatal(err)

@@ -310,8 +310,8 @@ func TestTransientFailures(t *testing.T) {
 		{"503 idempotent retried", icekredittest.Fault{Status: 503}, true, false, 1},
 		{"503 not idempotent", icekredittest.Fault{Status: 503}, false, true, 0},
 		{"10000001 in a 500 retried", icekredittest.Fault{Status: 500, Code: "10000001"}, true, false, 1},
-		{"dropped idempotent retried", icekredittest.Fault{Drop: true}, true, false, 2},
-		{"dropped not idempotent", icekredittest.Fault{Drop: true}, false, true, 1},
+		{"lost idempotent retried", icekredittest.Fault{Lose: true}, true, false, 2},
+		{"lost not idempotent", icekredittest.Fault{Lose: true}, false, true, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := setup(t, icekredittest.Config{}, nil)
@@ -357,7 +357,7 @@ func TestAttemptTimeout(t *testing.T) {
 func TestLoginTransientIsRetried(t *testing.T) {
 	e := setup(t, icekredittest.Config{}, nil)
 	e.sim.Inject(icekredittest.Fault{Path: icekredit.LoginPath, Status: 502},
-		icekredittest.Fault{Path: icekredit.LoginPath, Drop: true})
+		icekredittest.Fault{Path: icekredit.LoginPath, Lose: true})
 	e.call(t)
 	if st := e.sim.Stats(); st.LoginAttempts != 3 {
 		t.Errorf("login attempts = %d, want 3", st.LoginAttempts)

@@ -233,7 +233,7 @@ func TestLostReplyNotResent(t *testing.T) {
 		name  string
 		fault nxcloudtest.Fault
 	}{
-		{"dropped after processing", nxcloudtest.Fault{Path: nxcloudtest.PathGetCode, Drop: true}},
+		{"lost after processing", nxcloudtest.Fault{Path: nxcloudtest.PathGetCode, Lose: true}},
 		{"HTTP 503", nxcloudtest.Fault{Path: nxcloudtest.PathGetCode, Status: http.StatusServiceUnavailable}},
 		{"9001 system business error", nxcloudtest.Fault{Path: nxcloudtest.PathGetCode, Code: 9001}},
 	}
@@ -249,7 +249,7 @@ func TestLostReplyNotResent(t *testing.T) {
 				t.Errorf("getCode requests = %d, want 1: never re-sent", n)
 			}
 			want := 0
-			if tt.fault.Drop {
+			if tt.fault.Lose {
 				want = 1
 			}
 			if n := f.sim.CodesSent(phone); n != want {
@@ -266,7 +266,7 @@ func TestLostReplyNotResent(t *testing.T) {
 func TestLoginRetried(t *testing.T) {
 	f := setup(t, nxcloudtest.Config{}, nil)
 	f.sim.Inject(
-		nxcloudtest.Fault{Path: nxcloudtest.PathLogin, Drop: true},
+		nxcloudtest.Fault{Path: nxcloudtest.PathLogin, Lose: true},
 		nxcloudtest.Fault{Path: nxcloudtest.PathLogin, Status: http.StatusBadGateway},
 	)
 	tok, err := f.c.Login(context.Background())
@@ -417,7 +417,7 @@ func TestChaosNoDuplicateCodes(t *testing.T) {
 		c.Retry = &retry.Policy{MaxAttempts: 8, WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond}
 		c.Limiter = &recLimiter{Adaptive: ratelimit.NewAdaptive(ratelimit.Config{Rate: 100, Burst: 10, Clock: c.Clock})}
 	})
-	f.sim.SetChaos(nxcloudtest.Chaos{RateLimitRate: 0.3, ServerErrorRate: 0.1, DropRate: 0.1})
+	f.sim.SetChaos(nxcloudtest.Chaos{RateLimitRate: 0.3, ServerErrorRate: 0.1, LoseRate: 0.1})
 	stop := autoAdvance(fc, 100*time.Millisecond)
 	defer stop()
 

@@ -254,7 +254,7 @@ func TestLostTransferIsNotResentAndIsResolvedByCheck(t *testing.T) {
 	e.sim.AddPlayer("carol", "0")
 	ctx := context.Background()
 
-	e.sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathTransfer, Lose: true})
+	e.sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathTransfer, Lose: true})
 	_, err := e.c.Transfer(ctx, vertexplay.TransferRequest{Username: "carol", Amount: "25", TransID: "lost-1"})
 	if !errors.Is(err, outcome.ErrUnknown) {
 		t.Fatalf("err = %v, want outcome.ErrUnknown", err)
@@ -268,7 +268,7 @@ func TestLostTransferIsNotResentAndIsResolvedByCheck(t *testing.T) {
 	}
 
 	// TransferOrCheck does the same in one call.
-	e.sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathTransfer, Lose: true})
+	e.sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathTransfer, Lose: true})
 	tr, err = e.c.TransferOrCheck(ctx, vertexplay.TransferRequest{Username: "carol", Amount: "10", TransID: "lost-2"})
 	if err != nil || tr.TransID != "lost-2" || tr.Balance != "35.00" {
 		t.Fatalf("TransferOrCheck = %+v, %v", tr, err)
@@ -298,7 +298,7 @@ func TestTransferUnknownOutcomes(t *testing.T) {
 			e := setup(t, vertexplaytest.Config{}, nil)
 			e.sim.AddPlayer("dan", "0")
 			tc.fault.Path = vertexplay.PathTransfer
-			e.sim.Inject(1, tc.fault)
+			e.sim.Inject(tc.fault)
 			_, err := e.c.Transfer(context.Background(), vertexplay.TransferRequest{Username: "dan", Amount: "1", TransID: "u-1"})
 			if !errors.Is(err, outcome.ErrUnknown) {
 				t.Fatalf("err = %v, want outcome.ErrUnknown", err)
@@ -319,7 +319,7 @@ func TestTransferOrCheckUnresolved(t *testing.T) {
 	e := setup(t, vertexplaytest.Config{}, nil)
 	e.sim.AddPlayer("erin", "0")
 	// The transfer is dropped unprocessed, so the check finds nothing.
-	e.sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathTransfer, Drop: true})
+	e.sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathTransfer, Drop: true})
 	_, err := e.c.TransferOrCheck(context.Background(), vertexplay.TransferRequest{Username: "erin", Amount: "1", TransID: "x-1"})
 	var ue *vertexplay.UnresolvedError
 	var ve *vertexplay.Error
@@ -335,7 +335,7 @@ func TestPendingIsNotAFailure(t *testing.T) {
 	e := setup(t, vertexplaytest.Config{}, nil)
 	e.sim.AddPlayer("finn", "0")
 	ctx := context.Background()
-	e.sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathTransfer, Pending: true})
+	e.sim.HoldTransfers(1)
 	tr, err := e.c.Transfer(ctx, vertexplay.TransferRequest{Username: "finn", Amount: "3", TransID: "p-1"})
 	if !errors.Is(err, vertexplay.ErrPending) || tr == nil || tr.TransID != "p-1" {
 		t.Fatalf("Transfer = %+v, %v; want the transaction and ErrPending", tr, err)
@@ -368,7 +368,8 @@ func TestReadOnlyCallsAreRetried(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := setup(t, vertexplaytest.Config{}, nil)
 			tc.fault.Path = vertexplay.PathGames
-			e.sim.Inject(2, tc.fault)
+			tc.fault.Count = 2
+			e.sim.Inject(tc.fault)
 			if _, err := e.c.Games(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -386,7 +387,7 @@ func TestRateLimitedTransferIsRetried(t *testing.T) {
 		c.Limiter = ratelimit.NewAdaptive(ratelimit.Config{Rate: 1e6, Burst: 1e6, Clock: lclk})
 	})
 	e.sim.AddPlayer("gus", "0")
-	e.sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathTransfer, Code: vertexplay.CodeTooManyRequests})
+	e.sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathTransfer, Code: vertexplay.CodeTooManyRequests})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	go func() {
@@ -480,7 +481,7 @@ func TestChaosNoDoubleTransfer(t *testing.T) {
 		c.Limiter = ratelimit.NewAdaptive(ratelimit.Config{Rate: 1e6, Burst: 1e6, Clock: lclk})
 	})
 	e.sim.AddPlayer("ivy", "0")
-	e.sim.SetRates(vertexplaytest.Rates{Status5xx: 0.1, RateLimited: 0.1, Drop: 0.1, Lose: 0.1})
+	e.sim.SetChaos(vertexplaytest.Chaos{ServerErrorRate: 0.1, RateLimitRate: 0.1, DropRate: 0.1, LoseRate: 0.1})
 	const n = 40
 	var wg sync.WaitGroup
 	done := make(chan string, n)
@@ -501,7 +502,7 @@ func TestChaosNoDoubleTransfer(t *testing.T) {
 	}
 	wg.Wait()
 	close(done)
-	e.sim.SetRates(vertexplaytest.Rates{})
+	e.sim.SetChaos(vertexplaytest.Chaos{})
 	ok := 0
 	for id := range done {
 		ok++

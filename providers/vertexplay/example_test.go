@@ -30,7 +30,7 @@ func Example() {
 	if _, err := c.CreatePlayer(ctx, vertexplay.CreatePlayerRequest{Username: "alice"}); err != nil {
 		log.Fatal(err)
 	}
-	sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathTransfer, Lose: true})
+	sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathTransfer, Lose: true})
 	t, err := c.TransferOrCheck(ctx, vertexplay.TransferRequest{Username: "alice", Amount: "25.00", TransID: "order-1001"})
 	switch {
 	case errors.Is(err, vertexplay.ErrPending):

@@ -5,68 +5,30 @@ import (
 	"hash/fnv"
 	"maps"
 	"strconv"
-	"time"
+
+	"github.com/authwire/authwire/internal/simfault"
 )
 
 // Fault is a scripted misbehaviour for the next Count requests (default 1) to Path
-// ("" for any path, [LoginPath] for the login).
-type Fault struct {
-	Path  string
-	Count int
-	// Code answers this response_code instead of processing the request, in the
-	// path's envelope, with HTTP Status (default 200).
-	Code string
-	// Status alone answers this HTTP status with a plain-text body and no
-	// envelope, as a gateway would (say 502 or 503).
-	Status int
-	// Latency delays the answer by this much real time (a client timeout test).
-	Latency time.Duration
-	// Drop processes the request (a login issues a token, a product call counts)
-	// and then closes the connection without an answer: the outcome the client
-	// cannot know.
-	Drop bool
-}
+// ("" for any path, [LoginPath] for the login), in the simulators' one
+// vocabulary: Drop closes the connection without processing the request; Lose
+// processes it (a login issues a token, a product call counts) and then closes
+// the connection without the answer, the outcome the client cannot know; Status
+// alone answers a bare HTTP status; Latency delays the answer by real time (a
+// client timeout test). Code answers this response_code instead of processing
+// the request, in the path's envelope, with HTTP Status (default 200).
+type Fault = simfault.Fault[string]
 
-// Inject queues scripted faults; each request takes the first queued fault that
-// matches its path.
-func (s *Server) Inject(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, f := range faults {
-		if f.Count <= 0 {
-			f.Count = 1
-		}
-		s.faults = append(s.faults, f)
-	}
-}
-
-// Chaos are per-request probabilities of faults, for chaos tests. A request with a
-// scripted fault draws no chaos.
-type Chaos struct {
-	// ServerErrorRate answers HTTP 503 without an envelope.
-	ServerErrorRate float64
-	// RateLimitRate answers 10000429.
-	RateLimitRate float64
-	// DropRate processes the request and drops the connection.
-	DropRate float64
-	// LatencyRate delays the answer by Latency (real time).
-	LatencyRate float64
-	// Latency is the delay of a latency spike.
-	Latency time.Duration
-}
-
-// SetChaos sets the chaos rates; the zero Chaos turns chaos off.
-func (s *Server) SetChaos(c Chaos) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.chaos = c
-}
+// Chaos are per-request probabilities of faults, for chaos tests; RateLimitRate
+// answers 10000429. A request with a scripted fault draws no chaos.
+type Chaos = simfault.Chaos
 
 // RevokeAll invalidates every token: their next use answers 200005.
 func (s *Server) RevokeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.tokens)
+	s.lru.Init()
 }
 
 // ChangeClientIP binds every live token to another address, as if the client's IP
@@ -75,8 +37,8 @@ func (s *Server) RevokeAll() {
 func (s *Server) ChangeClientIP() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, t := range s.tokens {
-		t.ip = "198.51.100.7" // TEST-NET-2: never a real client
+	for e := s.lru.Front(); e != nil; e = e.Next() {
+		e.Value.(*token).ip = "198.51.100.7" // TEST-NET-2: never a real client
 	}
 }
 
@@ -92,13 +54,8 @@ func (s *Server) SetAccountState(a AccountState) {
 func (s *Server) LiveTokens() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now, n := s.cfg.Clock.Now(), 0
-	for _, t := range s.tokens {
-		if now.Sub(t.lastUse) < s.cfg.TokenTTL {
-			n++
-		}
-	}
-	return n
+	s.pruneLocked(s.cfg.Clock.Now())
+	return s.lru.Len()
 }
 
 // Stats are the simulator's counters.
@@ -109,32 +66,29 @@ type Stats struct {
 	Logins int
 	// ServiceCalls counts every request to any other path.
 	ServiceCalls int
-	// Requests counts requests per path.
+	// Requests counts requests per path (paths past the first 1,024 under "").
 	Requests map[string]int
 	// Processed counts product calls answered "00" per path: the billed lookups.
 	Processed map[string]int
 	// Codes counts the response_codes sent ("" for bare HTTP errors).
 	Codes map[string]int
 	// Faults counts requests that drew a scripted or chaos fault; Dropped the
-	// connections dropped.
+	// connections closed without an answer (drops and losses).
 	Faults, Dropped int
-}
-
-func (st *Stats) init() {
-	st.Requests = make(map[string]int)
-	st.Processed = make(map[string]int)
-	st.Codes = make(map[string]int)
 }
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
+	c := s.faults.Counts()
+	if c.HTTPErrors > 0 {
+		c.Codes[""] = c.HTTPErrors
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.stats
-	st.Requests = maps.Clone(st.Requests)
-	st.Processed = maps.Clone(st.Processed)
-	st.Codes = maps.Clone(st.Codes)
-	return st
+	return Stats{
+		LoginAttempts: c.Requests[LoginPath], Logins: s.logins, ServiceCalls: c.Total - c.Requests[LoginPath],
+		Requests: c.Requests, Processed: maps.Clone(s.processed), Codes: c.Codes, Faults: c.Faults, Dropped: c.Dropped,
+	}
 }
 
 // Logins returns how many tokens were issued.
@@ -153,11 +107,12 @@ type LoginRecord struct {
 	Code     string
 }
 
-// LoginLog returns the logins processed so far, in order (faulted ones excluded).
+// LoginLog returns the logins processed so far, in order (faulted ones
+// excluded): the last [MaxLoginLog] of them.
 func (s *Server) LoginLog() []LoginRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]LoginRecord(nil), s.loginLog...)
+	return append([]LoginRecord(nil), s.loginLog[max(len(s.loginLog)-MaxLoginLog, 0):]...)
 }
 
 var riskLevels = [...]string{"Very Low", "Low", "Medium", "High", "Very High"}

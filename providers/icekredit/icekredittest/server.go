@@ -7,9 +7,18 @@
 // one of them, to produce 10000415), a token_id header on every product call, a
 // sliding token lifetime on an injectable clock, tokens bound to the client's IP
 // (200006), the Language header, JSON bodies and each product's required fields.
-// It answers in the vendor's envelopes and codes. Faults can be scripted ("the next
-// 2 product calls answer 10000429", "drop the next login") or drawn at random
-// (chaos rates), and counters tell tests how many logins and calls were made.
+// It answers in the vendor's envelopes and codes; a Content-Type other than JSON
+// (or, on the login, form) gets the documented 10000415. Faults can be scripted
+// ("the next 2 product calls answer 10000429", "drop the next login" unprocessed,
+// "lose the next login": a token issued but never heard of) or drawn at random
+// (chaos rates), in the vocabulary all the simulators share (see [Fault]), and
+// counters tell tests how many logins and calls were made.
+//
+// Nothing it keeps grows with the number of requests served: expired tokens are
+// pruned in amortised constant time (least recently used first, which under a
+// sliding TTL is expiry order), live tokens are capped ([Config.MaxTokens]), the
+// login log keeps the last [MaxLoginLog] logins, and the per-path counters are
+// capped.
 //
 // Beyond the vendor's documentation the simulator insists on a Language header
 // (10000400 without it) so that tests prove clients send it.
@@ -17,14 +26,14 @@ package icekredittest
 
 import (
 	"bytes"
+	"cmp"
+	"container/list"
 	"crypto/md5"
 	crand "crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"maps"
-	"math/rand/v2"
 	"mime"
 	"net"
 	"net/http"
@@ -34,6 +43,7 @@ import (
 	"time"
 
 	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/internal/simfault"
 )
 
 // The test merchant the simulator accepts by default; the values are the vendor's
@@ -52,6 +62,12 @@ const (
 
 // DefaultTokenTTL is the vendor's sliding token lifetime.
 const DefaultTokenTTL = 20 * time.Minute
+
+// DefaultMaxTokens is how many live tokens the simulator keeps by default.
+const DefaultMaxTokens = 4096
+
+// MaxLoginLog is how many logins [Server.LoginLog] remembers.
+const MaxLoginLog = 1024
 
 // Encodings says which login encodings the simulator accepts.
 type Encodings int
@@ -99,61 +115,68 @@ type Config struct {
 	// ClientIP returns the address a request comes from, which tokens are bound
 	// to; nil means the host of RemoteAddr.
 	ClientIP func(*http.Request) string
+	// MaxTokens bounds the live tokens kept; default [DefaultMaxTokens]. Past
+	// it a login forgets the least recently used token (its next use answers
+	// 200005, as an expired one), so that a login storm runs in bounded memory.
+	MaxTokens int
 	// Seed seeds the chaos random source; zero picks a random seed.
 	Seed uint64
 }
 
-// Server is the simulator, an http.Handler safe for concurrent use.
+// Server is the simulator, an http.Handler safe for concurrent use. Its Inject
+// method queues scripted [Fault]s, each request taking the first that matches its
+// path; SetChaos sets the [Chaos] rates (the zero Chaos turns chaos off).
 type Server struct {
+	simfault.Controls[string]
+
 	cfg      Config
 	pwdMD5   string
 	products map[string]ProductFunc
 
-	mu       sync.Mutex
-	tokens   map[string]*token
-	account  AccountState
-	faults   []Fault
-	chaos    Chaos
-	rng      *rand.Rand
-	stats    Stats
-	loginLog []LoginRecord
+	faults *simfault.Injector[string]
+
+	mu sync.Mutex
+	// tokens index lru, which holds the live tokens least recently used first:
+	// with a sliding TTL that is also expiry order, so expired tokens are
+	// pruned from the front in amortised constant time.
+	tokens    map[string]*list.Element
+	lru       list.List
+	account   AccountState
+	logins    int
+	processed map[string]int // product calls answered "00" per path
+	loginLog  []LoginRecord
 }
 
 type token struct {
+	id      string
 	ip      string
 	lastUse time.Time
 }
 
 // New returns a simulator configured by cfg.
 func New(cfg Config) *Server {
-	if cfg.MerchantName == "" {
-		cfg.MerchantName = MerchantName
-	}
-	if cfg.Password == "" {
-		cfg.Password = Password
-	}
-	if cfg.TokenTTL <= 0 {
-		cfg.TokenTTL = DefaultTokenTTL
-	}
+	cfg.MerchantName = cmp.Or(cfg.MerchantName, MerchantName)
+	cfg.Password = cmp.Or(cfg.Password, Password)
+	cfg.TokenTTL = cmp.Or(max(cfg.TokenTTL, 0), DefaultTokenTTL)
+	cfg.MaxTokens = cmp.Or(max(cfg.MaxTokens, 0), DefaultMaxTokens)
 	cfg.Clock = clock.OrReal(cfg.Clock)
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = remoteIP
-	}
-	seed := cfg.Seed
-	if seed == 0 {
-		seed = rand.Uint64()
 	}
 	sum := md5.Sum([]byte(cfg.Password))
 	s := &Server{
 		cfg:      cfg,
 		pwdMD5:   hex.EncodeToString(sum[:]),
 		products: map[string]ProductFunc{PathNigeriaAutoDecision: NigeriaAutoDecision},
-		tokens:   make(map[string]*token),
-		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		// Latency is real time whatever Config.Clock is: it exists to trip a
+		// client's timeout.
+		faults:    simfault.New(simfault.Config[string]{RateLimited: "10000429", Seed: cfg.Seed}),
+		tokens:    make(map[string]*list.Element),
+		processed: make(map[string]int),
 	}
 	s.cfg.Password = "" // only the hash is needed from here on
 	maps.Copy(s.products, cfg.Products)
-	s.stats.init()
+	s.Controls = s.faults.Controls()
 	return s
 }
 
@@ -165,131 +188,40 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
-// reply is an answer computed before anything is written, so that a fault can
-// still drop the connection instead.
-type reply struct {
-	status int
-	code   string // response_code, "" for a bare HTTP error
-	body   []byte
-}
+type reply = simfault.Reply[string]
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Read the body first: net/http notices a client that hung up (a timeout)
-	// only once the body is consumed, and a latency fault must end then.
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-	r.Body = io.NopCloser(bytes.NewReader(raw))
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.faults.Serve(w, r, s.answer) }
+
+// answer computes the reply to one request; the fault injector has already
+// carried out what comes before (latency, drop, a bare status).
+func (s *Server) answer(r *http.Request, f Fault, body []byte, bodyErr error) reply {
 	login := r.URL.Path == LoginPath
-	f := s.begin(r.URL.Path, login)
-	if f.Latency > 0 {
-		t := time.NewTimer(f.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-	var rep reply
-	switch {
-	case f.Code != "":
-		rep = vendorError(login, orInt(f.Status, http.StatusOK), f.Code, messageOf(f.Code))
-	case f.Status != 0:
-		rep = reply{status: f.Status, body: []byte(http.StatusText(f.Status))}
-	case err != nil:
-		rep = vendorError(login, http.StatusOK, "10000400", messageOf("10000400")+": body unreadable or larger than 1 MiB")
-	case login:
-		rep = s.login(r)
-	default:
-		rep = s.service(r)
-	}
-	if f.Drop {
-		s.count(func(st *Stats) { st.Dropped++ })
-		drop(w)
-		return
-	}
-	s.count(func(st *Stats) { st.Codes[rep.code]++ })
-	if rep.code == "" {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	} else {
-		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	}
-	w.WriteHeader(rep.status)
-	w.Write(rep.body)
-}
-
-// drop closes the connection without an answer: the client sees EOF after sending.
-func drop(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler) // net/http's way to abort a reply; not logged
-}
-
-// begin counts the request and picks its fault: a scripted one first, else chaos.
-func (s *Server) begin(path string, login bool) Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats.Requests[path]++
-	if login {
-		s.stats.LoginAttempts++
-	} else {
-		s.stats.ServiceCalls++
-	}
-	for i := range s.faults {
-		f := &s.faults[i]
-		if f.Path != "" && f.Path != path {
-			continue
-		}
-		out := *f
-		if f.Count--; f.Count <= 0 {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-		}
-		s.stats.Faults++
-		return out
-	}
-	c := s.chaos
-	var f Fault
-	if c.LatencyRate > 0 && s.rng.Float64() < c.LatencyRate {
-		f.Latency = c.Latency
-	}
-	switch {
-	case c.ServerErrorRate > 0 && s.rng.Float64() < c.ServerErrorRate:
-		f.Status = http.StatusServiceUnavailable
-	case c.RateLimitRate > 0 && s.rng.Float64() < c.RateLimitRate:
-		f.Code = "10000429"
-	case c.DropRate > 0 && s.rng.Float64() < c.DropRate:
-		f.Drop = true
-	}
-	if f != (Fault{}) {
-		s.stats.Faults++
-	}
-	return f
-}
-
-func (s *Server) count(fn func(*Stats)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	fn(&s.stats)
-}
-
-func (s *Server) login(r *http.Request) reply {
 	fail := func(code, detail string) reply {
 		msg := messageOf(code)
 		if detail != "" {
 			msg += ": " + detail
 		}
-		return vendorError(true, http.StatusOK, code, msg)
+		return vendorError(login, http.StatusOK, code, msg)
 	}
-	if r.Header.Get("Language") == "" {
+	switch {
+	case f.Code != "":
+		return vendorError(login, cmp.Or(f.Status, http.StatusOK), f.Code, messageOf(f.Code))
+	case bodyErr != nil:
+		return fail("10000400", "body unreadable or larger than 1 MiB")
+	case r.Header.Get("Language") == "":
 		return fail("10000400", "Language header missing")
-	}
-	if r.Method != http.MethodPost {
+	case r.Method != http.MethodPost:
 		return fail("10000405", r.Method)
+	case login:
+		return s.login(r, body, fail)
 	}
+	return s.service(r, body, fail)
+}
+
+type failFunc = func(code, detail string) reply
+
+func (s *Server) login(r *http.Request, body []byte, fail failFunc) reply {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var enc string
 	switch mt {
@@ -302,16 +234,12 @@ func (s *Server) login(r *http.Request) reply {
 		s.logLogin(enc, "10000415")
 		return fail("10000415", mt)
 	}
-	rep := s.checkLogin(r, enc, fail)
-	s.logLogin(enc, rep.code)
+	rep := s.checkLogin(r, enc, body, fail)
+	s.logLogin(enc, rep.Code)
 	return rep
 }
 
-func (s *Server) checkLogin(r *http.Request, enc string, fail func(code, detail string) reply) reply {
-	raw, err := io.ReadAll(r.Body)
-	if err != nil {
-		return fail("10000400", "body unreadable or too large")
-	}
+func (s *Server) checkLogin(r *http.Request, enc string, raw []byte, fail failFunc) reply {
 	var name, pwd string
 	var have [2]bool
 	if enc == "form" {
@@ -363,11 +291,14 @@ func (s *Server) checkLogin(r *http.Request, enc string, fail func(code, detail 
 	case Expired:
 		return fail("200009", "")
 	}
-	id := randomHex(16)
-	s.tokens[id] = &token{ip: s.cfg.ClientIP(r), lastUse: s.cfg.Clock.Now()}
-	s.stats.Logins++
-	body, _ := json.Marshal(map[string]string{"response_code": "00", "response_msg": "success", "token_id": id})
-	return reply{status: http.StatusOK, code: "00", body: body}
+	id, now := randomHex(16), s.cfg.Clock.Now()
+	s.pruneLocked(now)
+	if s.lru.Len() >= s.cfg.MaxTokens {
+		delete(s.tokens, s.lru.Remove(s.lru.Front()).(*token).id)
+	}
+	s.tokens[id] = s.lru.PushBack(&token{id: id, ip: s.cfg.ClientIP(r), lastUse: now})
+	s.logins++
+	return okReply(map[string]string{"response_code": "00", "response_msg": "success", "token_id": id})
 }
 
 func first(v url.Values, k string) (string, bool) {
@@ -381,23 +312,13 @@ func first(v url.Values, k string) (string, bool) {
 func (s *Server) logLogin(enc, code string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.loginLog) >= 2*MaxLoginLog { // amortised: one copy per MaxLoginLog logins
+		s.loginLog = append(s.loginLog[:0], s.loginLog[len(s.loginLog)-MaxLoginLog+1:]...)
+	}
 	s.loginLog = append(s.loginLog, LoginRecord{Encoding: enc, Code: code})
 }
 
-func (s *Server) service(r *http.Request) reply {
-	fail := func(code, detail string) reply {
-		msg := messageOf(code)
-		if detail != "" {
-			msg += ": " + detail
-		}
-		return vendorError(false, http.StatusOK, code, msg)
-	}
-	if r.Header.Get("Language") == "" {
-		return fail("10000400", "Language header missing")
-	}
-	if r.Method != http.MethodPost {
-		return fail("10000405", r.Method)
-	}
+func (s *Server) service(r *http.Request, body []byte, fail failFunc) reply {
 	if code, detail := s.authenticate(r); code != "" {
 		return fail(code, detail)
 	}
@@ -408,7 +329,7 @@ func (s *Server) service(r *http.Request) reply {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		return fail("10000415", mt)
 	}
-	dec := json.NewDecoder(r.Body)
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var req map[string]any
 	if err := dec.Decode(&req); err != nil || req == nil {
@@ -424,13 +345,21 @@ func (s *Server) service(r *http.Request) reply {
 		}
 		return vendorError(false, http.StatusOK, code, msg)
 	}
-	s.count(func(st *Stats) { st.Processed[r.URL.Path]++ })
-	body, err := json.Marshal(map[string]any{"response_code": "00", "result": res, "message": "success", "trace_id": randomHex(8)})
-	if err != nil {
-		return fail("10000001", "")
-	}
-	return reply{status: http.StatusOK, code: "00", body: body}
+	s.mu.Lock()
+	s.processed[r.URL.Path]++
+	s.mu.Unlock()
+	return okReply(map[string]any{"response_code": "00", "result": res, "message": "success", "trace_id": randomHex(8)})
 }
+
+func okReply(env any) reply {
+	body, err := json.Marshal(env)
+	if err != nil {
+		return vendorError(false, http.StatusOK, "10000001", messageOf("10000001"))
+	}
+	return reply{Status: http.StatusOK, Code: "00", ContentType: contentType, Body: body}
+}
+
+const contentType = "application/json;charset=UTF-8"
 
 // authenticate checks the token_id header (looked up case-insensitively, as HTTP
 // servers do; the client's spelling is tested on the client side) and slides the
@@ -442,20 +371,26 @@ func (s *Server) authenticate(r *http.Request) (code, detail string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.tokens[id]
-	if !ok {
-		return "200005", "unknown or revoked"
-	}
 	now := s.cfg.Clock.Now()
-	if now.Sub(t.lastUse) >= s.cfg.TokenTTL {
-		delete(s.tokens, id)
-		return "200005", "expired"
+	s.pruneLocked(now)
+	e, ok := s.tokens[id]
+	if !ok {
+		return "200005", "unknown, revoked or expired"
 	}
+	t := e.Value.(*token)
 	if t.ip != s.cfg.ClientIP(r) {
 		return "200006", ""
 	}
 	t.lastUse = now
+	s.lru.MoveToBack(e)
 	return "", ""
+}
+
+// pruneLocked forgets the tokens idle past the TTL: they are at the front.
+func (s *Server) pruneLocked(now time.Time) {
+	for e := s.lru.Front(); e != nil && now.Sub(e.Value.(*token).lastUse) >= s.cfg.TokenTTL; e = s.lru.Front() {
+		delete(s.tokens, s.lru.Remove(e).(*token).id)
+	}
 }
 
 // tokenHeader finds token_id under any letter case: net/http's server stores it as
@@ -481,14 +416,7 @@ func vendorError(login bool, status int, code, msg string) reply {
 		m["trace_id"] = randomHex(8)
 	}
 	body, _ := json.Marshal(m)
-	return reply{status: status, code: code, body: body}
-}
-
-func orInt(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
+	return reply{Status: status, Code: code, ContentType: contentType, Body: body}
 }
 
 func randomHex(n int) string {

@@ -231,11 +231,11 @@ func TestScriptedFaults(t *testing.T) {
 	}
 }
 
-func TestDropOverTheNetwork(t *testing.T) {
+func TestLoseOverTheNetwork(t *testing.T) {
 	s := icekredittest.New(icekredittest.Config{})
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	s.Inject(icekredittest.Fault{Path: icekredittest.LoginPath, Drop: true})
+	s.Inject(icekredittest.Fault{Path: icekredittest.LoginPath, Lose: true})
 	req, _ := http.NewRequest("POST", srv.URL+icekredittest.LoginPath, strings.NewReader("merchant_name=acme&merchant_pwd="+icekredittest.PasswordMD5))
 	req.Header.Set("Content-Type", form)
 	req.Header.Set("Language", "en")
@@ -255,7 +255,7 @@ func TestChaosAndGarbage(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	tok := login(t, s)
-	s.SetChaos(icekredittest.Chaos{ServerErrorRate: 0.2, RateLimitRate: 0.2, DropRate: 0.1, LatencyRate: 0.1, Latency: time.Millisecond})
+	s.SetChaos(icekredittest.Chaos{ServerErrorRate: 0.2, RateLimitRate: 0.2, LoseRate: 0.1, LatencyRate: 0.1, Latency: time.Millisecond})
 	bodies := []string{"", "{", "null", `{"ID":null}`, strings.Repeat("[", 10000), product, "\xff\xfe", `{"merchant_name":["a"]}`}
 	paths := []string{icekredittest.LoginPath, icekredittest.PathNigeriaAutoDecision, "/", "/%2e%2e"}
 	var wg sync.WaitGroup
@@ -280,5 +280,50 @@ func TestChaosAndGarbage(t *testing.T) {
 	wg.Wait()
 	if st := s.Stats(); st.Faults == 0 || st.ServiceCalls+st.LoginAttempts != 81 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+// TestTokensAreBounded: logins past MaxTokens forget the least recently used
+// token, and idle tokens are forgotten once their sliding TTL has passed.
+func TestTokensAreBounded(t *testing.T) {
+	clk := clock.NewFake(time.Unix(1e9, 0))
+	s := icekredittest.New(icekredittest.Config{Clock: clk, MaxTokens: 3})
+	var toks []string
+	for range 4 {
+		toks = append(toks, login(t, s))
+		clk.Advance(time.Second)
+	}
+	if n := s.LiveTokens(); n != 3 {
+		t.Errorf("live tokens = %d after 4 logins, want 3", n)
+	}
+	if r := call(t, s, toks[0]); r.ResponseCode != "200005" {
+		t.Errorf("least recently used token: %+v, want 200005", r)
+	}
+	if r := call(t, s, toks[1]); r.ResponseCode != "00" { // now the most recently used
+		t.Errorf("second token: %+v", r)
+	}
+	login(t, s) // forgets toks[2], the least recently used now
+	if r := call(t, s, toks[2]); r.ResponseCode != "200005" {
+		t.Errorf("token unused the longest: %+v, want 200005", r)
+	}
+	clk.Advance(icekredittest.DefaultTokenTTL)
+	if n := s.LiveTokens(); n != 0 {
+		t.Errorf("live tokens = %d after the TTL, want 0", n)
+	}
+	if n := len(s.LoginLog()); n != 5 {
+		t.Errorf("login log holds %d, want 5", n)
+	}
+}
+
+// TestLoginLogIsBounded: the log keeps the last MaxLoginLog logins.
+func TestLoginLogIsBounded(t *testing.T) {
+	s := icekredittest.New(icekredittest.Config{})
+	for range 3*icekredittest.MaxLoginLog + 7 {
+		do(t, s, "POST", icekredittest.LoginPath, "text/plain", "x", nil) // 10000415, logged
+	}
+	login(t, s)
+	log := s.LoginLog()
+	if len(log) != icekredittest.MaxLoginLog || log[len(log)-1].Code != "00" || log[0].Code != "10000415" {
+		t.Errorf("log of %d, last %+v", len(log), log[len(log)-1])
 	}
 }

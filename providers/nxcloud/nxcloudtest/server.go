@@ -12,10 +12,20 @@
 // each other. It answers in the vendor's envelopes ({"code","message","data"} for
 // WhatsApp, {"code","msg","data"} for OTA) and codes.
 //
-// Faults can be scripted ("the next 3 requests answer 2206", "drop the connection
-// after processing the next getCode") or drawn at random (chaos rates), and
+// It checks the Content-Type the vendor asks for: application/json (or
+// multipart/form-data, the vendor's upload encoding, whose body the signature
+// leaves out). NXCloud documents no answer to another one; the simulator answers
+// the path's parameter error (9000, or 9901 for OTA) in an HTTP 200 after
+// authentication, the vendor's
+// way of reporting a bad request, rather than a 4xx a client would take for a
+// transient gateway error.
+//
+// Faults can be scripted ("the next 3 requests answer 2206", "lose the answer to
+// the next getCode": processed, then the connection dropped) or drawn at random
+// (chaos rates), in the vocabulary all the simulators share (see [Fault]), and
 // counters tell tests what was received and done: codes sent per phone number,
-// logins, inits.
+// logins, inits. Nothing it keeps grows with the number of requests served: it
+// stores no tokens, and its per-path and per-number counters are capped.
 //
 // NXCloud documents its authentication failures only as "1000~100X". Which code
 // means what is inferred; the simulator answers:
@@ -28,6 +38,7 @@
 package nxcloudtest
 
 import (
+	"cmp"
 	"crypto/md5"
 	crand "crypto/rand"
 	"crypto/sha256"
@@ -36,7 +47,6 @@ import (
 	"encoding/json"
 	"hash"
 	"io"
-	"math/rand/v2"
 	"mime"
 	"net/http"
 	"net/netip"
@@ -48,6 +58,7 @@ import (
 	"time"
 
 	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/internal/simfault"
 )
 
 // The test account the simulator accepts by default; the values are the vendor's
@@ -101,47 +112,42 @@ type Config struct {
 	Seed uint64
 }
 
-// Server is the simulator, an http.Handler safe for concurrent use.
+// Server is the simulator, an http.Handler safe for concurrent use. Its Inject
+// method queues scripted [Fault]s, each request taking the first that matches its
+// path; SetChaos sets the [Chaos] rates (the zero Chaos turns chaos off).
 type Server struct {
+	simfault.Controls[int]
+
 	cfg     Config
 	appKeys map[string]bool
 	offset  atomic.Int64 // ns added to the clock
+	faults  *simfault.Injector[int]
 
-	mu     sync.Mutex
-	faults []Fault
-	chaos  Chaos
-	rng    *rand.Rand
-	stats  Stats
+	mu    sync.Mutex
+	stats Stats // the simulator's own counters; the fault injector keeps the rest
 }
 
 // New returns a simulator configured by cfg.
 func New(cfg Config) *Server {
-	if cfg.AccessKey == "" {
-		cfg.AccessKey = AccessKey
-	}
-	if cfg.AccessSecret == "" {
-		cfg.AccessSecret = AccessSecret
-	}
-	if cfg.Window <= 0 {
-		cfg.Window = DefaultWindow
-	}
+	cfg.AccessKey = cmp.Or(cfg.AccessKey, AccessKey)
+	cfg.AccessSecret = cmp.Or(cfg.AccessSecret, AccessSecret)
+	cfg.Window = cmp.Or(max(cfg.Window, 0), DefaultWindow)
 	if len(cfg.AppKeys) == 0 {
 		cfg.AppKeys = []string{AppKey}
 	}
 	cfg.Clock = clock.OrReal(cfg.Clock)
-	seed := cfg.Seed
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
 	s := &Server{
 		cfg:     cfg,
 		appKeys: make(map[string]bool),
-		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		// Latency is real time whatever Config.Clock is: it exists to trip a
+		// client's timeout.
+		faults: simfault.New(simfault.Config[int]{RateLimited: CodeRateLimited, Seed: cfg.Seed}),
+		stats:  Stats{CodesSent: make(map[string]int)},
 	}
 	for _, k := range cfg.AppKeys {
 		s.appKeys[k] = true
 	}
-	s.stats.init()
+	s.Controls = s.faults.Controls()
 	return s
 }
 
@@ -174,105 +180,69 @@ func (rt route) paramCode() int {
 	return CodeParam
 }
 
-// reply is an answer computed before anything is written, so that a fault can
-// still drop the connection instead.
-type reply struct {
-	status int
-	code   int
-	msg    string
-	data   any
-	bare   bool // a plain-text HTTP error, no envelope
-}
+type reply = simfault.Reply[int]
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.faults.Serve(w, r, s.answer) }
+
+// answer computes the reply to one request; the fault injector has already
+// carried out what comes before (latency, drop, a bare status).
+func (s *Server) answer(r *http.Request, f Fault, body []byte, bodyErr error) reply {
 	rt, known := routes[r.URL.Path]
-	f := s.begin(r.URL.Path)
-	if f.Latency > 0 {
-		t := time.NewTimer(f.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
-	var rep reply
 	switch {
-	case f.Status != 0 && f.Code == 0:
-		rep = reply{status: f.Status, bare: true}
 	case !known:
-		rep = reply{status: http.StatusNotFound, bare: true}
+		return simfault.Plain[int](http.StatusNotFound)
 	case r.Method != http.MethodPost:
-		rep = reply{status: http.StatusMethodNotAllowed, bare: true}
-	default:
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			rep = rt.fail(rt.paramCode(), "request body unreadable or too large")
-			break
-		}
-		if rep = s.authenticate(r, rt, body); rep.code != 0 {
-			break
-		}
-		if f.Code != 0 {
-			// Answered after authentication, so a storm of them proves every
-			// retry was freshly and correctly signed; nothing is processed.
-			rep = rt.fail(f.Code, messageOf(f.Code))
-			if f.Status != 0 {
-				rep.status = f.Status
-			}
-			break
-		}
-		rep = rt.handle(s, rt, r, body)
+		return simfault.Plain[int](http.StatusMethodNotAllowed)
+	case bodyErr != nil:
+		return rt.fail(rt.paramCode(), "request body unreadable or larger than 1 MiB")
 	}
-	if f.Drop {
-		s.count(func(st *Stats) { st.Dropped++ })
-		drop(w)
-		return
+	// Authentication comes first, as in the vendor's gateway; the media type
+	// matters only to the operation that reads the body.
+	if rep := s.authenticate(r, rt, body); rep.Code != 0 {
+		return rep
 	}
-	s.write(w, rt, rep)
+	if mt := mediaType(r.Header); mt != "application/json" && mt != "multipart/form-data" {
+		return rt.fail(rt.paramCode(), "Content-Type must be application/json (or multipart/form-data for an upload), not "+strconv.Quote(mt))
+	}
+	if f.Code != 0 {
+		// Answered after authentication, so a storm of them proves every
+		// retry was freshly and correctly signed; nothing is processed.
+		rep := rt.fail(f.Code, messageOf(f.Code))
+		if f.Status != 0 {
+			rep.Status = f.Status
+		}
+		return rep
+	}
+	return rt.handle(s, rt, r, body)
 }
 
-func (s *Server) write(w http.ResponseWriter, rt route, rep reply) {
-	if rep.bare {
-		s.count(func(st *Stats) { st.HTTPErrors++ })
-		http.Error(w, http.StatusText(rep.status), rep.status)
-		return
-	}
-	s.count(func(st *Stats) { st.Codes[rep.code]++ })
-	env := map[string]any{"code": rep.code}
+func mediaType(h http.Header) string {
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	return mt
+}
+
+// envelope is the reply in the path's envelope.
+func (rt route) envelope(status, code int, msg string, data any) reply {
+	env := map[string]any{"code": code}
 	if rt.ota {
-		env["msg"] = rep.msg
+		env["msg"] = msg
 	} else {
-		env["message"] = rep.msg
+		env["message"] = msg
 	}
-	if rep.data != nil {
-		env["data"] = rep.data
+	if data != nil {
+		env["data"] = data
 	}
 	b, _ := json.Marshal(env)
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(rep.status)
-	w.Write(b)
+	return reply{Status: status, Code: code, ContentType: "application/json;charset=UTF-8", Body: b}
 }
 
 func (rt route) fail(code int, msg string) reply {
-	return reply{status: http.StatusOK, code: code, msg: msg}
+	return rt.envelope(http.StatusOK, code, msg, nil)
 }
 
-func ok(data any) reply {
-	return reply{status: http.StatusOK, code: CodeSuccess, msg: "success", data: data}
-}
-
-// drop closes the connection without an answer: the client sees EOF after sending.
-func drop(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler) // net/http's way to abort a reply; not logged
+func (rt route) ok(data any) reply {
+	return rt.envelope(http.StatusOK, CodeSuccess, "success", data)
 }
 
 // authenticate checks the vendor's signature rules; a zero code means the request
@@ -308,7 +278,7 @@ func (s *Server) authenticate(r *http.Request, rt route, body []byte) reply {
 	}
 	// The string to sign, built from the values as received.
 	io.WriteString(hh, "accessKey="+h["accessKey"]+"&action="+h["action"]+"&bizType="+h["bizType"]+"&ts="+ts)
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); len(body) > 0 && mt != "multipart/form-data" {
+	if len(body) > 0 && mediaType(r.Header) != "multipart/form-data" {
 		io.WriteString(hh, "&body=")
 		hh.Write(body)
 	}
@@ -333,10 +303,10 @@ func values(h http.Header, name string) []string {
 	return v
 }
 
-func (s *Server) login(_ route, _ *http.Request, _ []byte) reply {
+func (s *Server) login(rt route, _ *http.Request, _ []byte) reply {
 	tok := "sim-wa-" + randomHex(16)
 	s.count(func(st *Stats) { st.Logins++ })
-	return ok(map[string]string{"token": tok})
+	return rt.ok(map[string]string{"token": tok})
 }
 
 func (s *Server) getCode(rt route, _ *http.Request, body []byte) reply {
@@ -352,8 +322,8 @@ func (s *Server) getCode(rt route, _ *http.Request, body []byte) reply {
 	if method != "sms" && method != "voice" {
 		return rt.fail(CodeParam, "parameter exception: method must be sms or voice")
 	}
-	s.count(func(st *Stats) { st.CodesSent[phone]++ })
-	return ok(struct{}{})
+	s.count(func(st *Stats) { simfault.Tally(st.CodesSent, phone) })
+	return rt.ok(struct{}{})
 }
 
 func (s *Server) otaInit(rt route, r *http.Request, body []byte) reply {
@@ -376,7 +346,7 @@ func (s *Server) otaInit(rt route, r *http.Request, body []byte) reply {
 	id := randomHex(16)
 	s.count(func(st *Stats) { st.Inits++ })
 	link := (&url.URL{Scheme: "http", Host: r.Host, Path: "/ota/verify", RawQuery: "requestId=" + id}).String()
-	return ok(map[string]string{"requestId": id, "url": link})
+	return rt.ok(map[string]string{"requestId": id, "url": link})
 }
 
 func randomHex(n int) string {

@@ -349,13 +349,14 @@ func TestFaults(t *testing.T) {
 			t.Errorf("getCode: %d %s", a.status, a.raw)
 		}
 	})
-	t.Run("drop after processing", func(t *testing.T) {
+	t.Run("lose: processed, then dropped", func(t *testing.T) {
 		sim, url := serve(t, nxcloudtest.Config{})
-		sim.Inject(nxcloudtest.Fault{Path: nxcloudtest.PathGetCode, Drop: true})
+		sim.Inject(nxcloudtest.Fault{Path: nxcloudtest.PathGetCode, Lose: true})
 		body := `{"phone_number":"123456","method":"sms"}`
 		op, _ := nxcloud.OperationOf(nxcloudtest.PathGetCode)
 		h := nxcloud.Headers{AccessKey: nxcloudtest.AccessKey, Action: op.Action, BizType: "2", TS: strconv.FormatInt(time.Now().UnixMilli(), 10)}
 		hr, _ := http.NewRequest(http.MethodPost, url+nxcloudtest.PathGetCode, strings.NewReader(body))
+		hr.Header.Set("Content-Type", "application/json")
 		for k, v := range map[string]string{"accessKey": h.AccessKey, "ts": h.TS, "bizType": h.BizType, "action": h.Action, "sign": nxcloud.Sign(h, []byte(body), nxcloudtest.AccessSecret, nxcloud.MD5)} {
 			hr.Header[k] = []string{v}
 		}
@@ -463,5 +464,32 @@ func TestConcurrent(t *testing.T) {
 	}
 	if st.Requests[nxcloudtest.PathGetCode] != 80 || sent != st.Codes[0] || sent+st.Codes[2206]+st.HTTPErrors != 80 {
 		t.Errorf("stats = %+v", st)
+	}
+}
+
+// TestContentType: the vendor asks for application/json (multipart for
+// uploads); another media type gets the path's parameter error.
+func TestContentType(t *testing.T) {
+	_, url := serve(t, nxcloudtest.Config{})
+	ota := `{"appkey":"sim-ota-app","phone":"123456","userIp":"203.0.113.7"}`
+	for _, tc := range []struct {
+		name, path, ctype, body string
+		code                    int
+	}{
+		{"json", nxcloudtest.PathLogin, "application/json", "", 0},
+		{"json with charset", nxcloudtest.PathLogin, "application/json; charset=UTF-8", "", 0},
+		{"multipart", nxcloudtest.PathLogin, "multipart/form-data; boundary=x", "", 0},
+		{"form", nxcloudtest.PathLogin, "application/x-www-form-urlencoded", "", nxcloudtest.CodeParam},
+		{"text", nxcloudtest.PathGetCode, "text/plain", `{"phone_number":"1","method":"sms"}`, nxcloudtest.CodeParam},
+		{"malformed", nxcloudtest.PathLogin, "application/", "", nxcloudtest.CodeParam},
+		{"OTA envelope", nxcloudtest.PathOTAInit, "text/json", ota, nxcloudtest.CodeOTAParam},
+		{"OTA json", nxcloudtest.PathOTAInit, "application/json", ota, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := send(t, url, nil, req{path: tc.path, ctype: tc.ctype, body: tc.body})
+			if a.status != 200 || a.code() != tc.code {
+				t.Errorf("HTTP %d %s, want code %d", a.status, a.raw, tc.code)
+			}
+		})
 	}
 }

@@ -16,27 +16,38 @@
 //
 // Faults are injected scripted ([Server.Inject]: the next N matching requests
 // answer a code, an HTTP status, a dropped connection, a lost response, latency)
-// or at random ([Server.SetRates]) for chaos tests. Everything is safe for
+// or at random ([Server.SetChaos]) for chaos tests. Everything is safe for
 // concurrent use, and malformed input gets a vendor error, never a panic.
 //
 // Choices the vendor does not document (marked "sim" in the code constants):
 // the timestamp window (5 minutes either side), replay and malformed-header
 // answers (83), malformed bodies (11), a wrong Secret KEY (10), player not found
 // (4), player exists (5), transaction not found (6), an unknown path (HTTP 404,
-// code 11) and a method other than POST (HTTP 405, code 11). Transfers credit a
-// positive amount and debit a negative one; amounts are exact decimals.
+// code 11), a method other than POST (HTTP 405, code 11) and, on an authentic
+// request, a Content-Type other than application/json in UTF-8 (HTTP 415, code
+// 11). Transfers credit a positive amount and debit a negative one; amounts are
+// exact decimals.
+//
+// Faults use the vocabulary all the simulators share (see [Fault]): Drop is not
+// processed, Lose is processed and its answer lost.
+//
+// Nothing it keeps grows with the number of requests served: the replay check
+// forgets a nonce once its timestamp leaves the window, in amortised constant
+// time, and remembers at most [Config.ReplayMemory] of them; tokens are
+// forgotten as they expire and capped ([Config.MaxTokens]); transactions are
+// capped ([Config.MaxTransactions]); the per-path counters are capped. Players
+// are the test's own data and are kept.
 package vertexplaytest
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
-	mrand "math/rand/v2"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,6 +55,7 @@ import (
 	"time"
 
 	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/internal/simfault"
 	"github.com/authwire/authwire/providers/vertexplay"
 )
 
@@ -65,6 +77,13 @@ const (
 // DefaultTimestampWindow is how far x-timestamp may be from the simulator's
 // clock, either way (inferred: the vendor documents a window but not its size).
 const DefaultTimestampWindow = 5 * time.Minute
+
+// Defaults of the simulator's memory bounds (see [Config]).
+const (
+	DefaultReplayMemory    = 1 << 15
+	DefaultMaxTokens       = 4096
+	DefaultMaxTransactions = 1 << 14
+)
 
 // Config configures a [Server]. The zero value serves the constants above with
 // v2 signatures, a 5-minute timestamp window and one-hour tokens.
@@ -91,12 +110,33 @@ type Config struct {
 	// Clock is the simulator's time (token expiry, the timestamp window,
 	// latency); nil means the wall clock.
 	Clock clock.Clock
-	// Rates are the initial probabilistic faults; see [Server.SetRates].
-	Rates Rates
+	// Chaos are the initial probabilistic faults; see [Server.SetChaos].
+	Chaos Chaos
 	// Seed seeds the random faults; zero means a random seed.
 	Seed uint64
 	// Games is the /v2/games list; nil means three sample games.
 	Games []Game
+
+	// ReplayMemory bounds the nonces remembered for the replay check; zero
+	// means [DefaultReplayMemory]. A nonce is remembered while its timestamp
+	// is inside the window. Past the bound the oldest is forgotten early, and
+	// requests whose x-timestamp is not newer than the forgotten one's are
+	// refused (83) as possible replays: the check never lets a replay through,
+	// and costs constant time and memory however many requests are served. At
+	// the default a request may be in flight for ReplayMemory ÷ (requests/s)
+	// seconds, 6 s at 5,000 requests/s; on a fake clock that never moves, at
+	// most ReplayMemory requests are accepted.
+	ReplayMemory int
+	// MaxTokens bounds the live tokens; zero means [DefaultMaxTokens]. Past it
+	// a login revokes the oldest token (its next use answers 12). Expired
+	// tokens are forgotten as they expire.
+	MaxTokens int
+	// MaxTransactions bounds the transfers remembered (for code 3 on a
+	// repeated transId, CheckTransaction and [Server.TransferRequests]); zero
+	// means [DefaultMaxTransactions]. Past it the oldest transId is forgotten:
+	// CheckTransaction answers 6 for it, and a transfer re-sent with it would be
+	// performed again.
+	MaxTransactions int
 }
 
 // Game is one entry of the simulator's game list.
@@ -106,54 +146,48 @@ type Game struct {
 	Type   string `json:"type"`
 }
 
-// Server is the simulator. Create it with [New].
+// Server is the simulator. Create it with [New]. Its Inject method queues
+// scripted [Fault]s, each request taking the first that matches its path;
+// SetChaos replaces the [Chaos] rates (Chaos{} turns them off).
 type Server struct {
-	cfg     Config
-	key     []byte // AES key
-	jwtKey  []byte
-	clock   clock.Clock
-	mu      sync.Mutex
-	rng     *mrand.Rand
-	rates   Rates
-	script  []*scripted
-	nonces  map[string]time.Time // nonce → when it may be forgotten
-	tokens  map[string]bool      // live jti
-	players map[string]*player
-	txns    map[string]*txn
-	txnReqs map[string]int // transId → transfer requests that named it
-	stats   Stats
+	simfault.Controls[int]
+
+	cfg    Config
+	key    []byte // AES key
+	jwtKey []byte
+	clock  clock.Clock
+	faults *simfault.Injector[int]
+
+	mu         sync.Mutex
+	nonces     *window[[16]byte] // used nonces, until their timestamp leaves the window
+	nonceFloor int64             // Unix ms: the latest timestamp+window of a nonce forgotten early
+	tokens     *window[string]   // live jti, until exp
+	players    map[string]*player
+	txns       map[string]*txn
+	txnReqs    map[string]int  // transId → transfer requests that named it
+	txnOrder   *window[string] // the transIds in txnReqs, oldest first
+	hold       int             // transfers still to record as pending
+	logins     int
+	transfers  int
 }
 
 // New returns a simulator configured by cfg.
 func New(cfg Config) *Server {
-	if cfg.AgentID == "" {
-		cfg.AgentID = AgentID
-	}
-	if cfg.APIKey == "" {
-		cfg.APIKey = APIKey
-	}
-	if cfg.SecretKey == "" {
-		cfg.SecretKey = SecretKey
-	}
+	cfg.AgentID = cmp.Or(cfg.AgentID, AgentID)
+	cfg.APIKey = cmp.Or(cfg.APIKey, APIKey)
+	cfg.SecretKey = cmp.Or(cfg.SecretKey, SecretKey)
 	if len(cfg.Signatures) == 0 {
 		cfg.Signatures = []vertexplay.SignatureVersion{vertexplay.SignatureV2}
 	}
-	if cfg.TimestampWindow <= 0 {
-		cfg.TimestampWindow = DefaultTimestampWindow
-	}
-	if cfg.TokenLifetime <= 0 {
-		cfg.TokenLifetime = time.Hour
-	}
-	if cfg.ExpiresIn <= 0 {
-		cfg.ExpiresIn = cfg.TokenLifetime
-	}
+	cfg.TimestampWindow = cmp.Or(max(cfg.TimestampWindow, 0), DefaultTimestampWindow)
+	cfg.TokenLifetime = cmp.Or(max(cfg.TokenLifetime, 0), time.Hour)
+	cfg.ExpiresIn = cmp.Or(max(cfg.ExpiresIn, 0), cfg.TokenLifetime)
 	if cfg.Games == nil {
 		cfg.Games = []Game{{"1001", "Fortune Dragon", "slot"}, {"1002", "Lucky Baccarat", "table"}, {"1003", "Crash Rocket", "crash"}}
 	}
-	seed := cfg.Seed
-	if seed == 0 {
-		seed = mrand.Uint64()
-	}
+	cfg.ReplayMemory = cmp.Or(max(cfg.ReplayMemory, 0), DefaultReplayMemory)
+	cfg.MaxTokens = cmp.Or(max(cfg.MaxTokens, 0), DefaultMaxTokens)
+	cfg.MaxTransactions = cmp.Or(max(cfg.MaxTransactions, 0), DefaultMaxTransactions)
 	var key []byte
 	if cfg.DeriveKey != nil {
 		key, _ = cfg.DeriveKey(cfg.APIKey)
@@ -162,20 +196,22 @@ func New(cfg Config) *Server {
 	}
 	jwtKey := make([]byte, 32)
 	rand.Read(jwtKey)
-	return &Server{
-		cfg:     cfg,
-		key:     key, // a bad key answers every request 84
-		jwtKey:  jwtKey,
-		clock:   clock.OrReal(cfg.Clock),
-		rng:     mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
-		rates:   cfg.Rates,
-		nonces:  make(map[string]time.Time),
-		tokens:  make(map[string]bool),
-		players: make(map[string]*player),
-		txns:    make(map[string]*txn),
-		txnReqs: make(map[string]int),
-		stats:   Stats{Requests: make(map[string]int), Codes: make(map[int]int)},
+	clk := clock.OrReal(cfg.Clock)
+	s := &Server{
+		cfg:      cfg,
+		key:      key, // a bad key answers every request 84
+		jwtKey:   jwtKey,
+		clock:    clk,
+		faults:   simfault.New(simfault.Config[int]{RateLimited: vertexplay.CodeTooManyRequests, Clock: clk, Seed: cfg.Seed, Chaos: cfg.Chaos}),
+		nonces:   newWindow[[16]byte](cfg.ReplayMemory),
+		tokens:   newWindow[string](cfg.MaxTokens),
+		players:  make(map[string]*player),
+		txns:     make(map[string]*txn),
+		txnReqs:  make(map[string]int),
+		txnOrder: newWindow[string](cfg.MaxTransactions),
 	}
+	s.Controls = s.faults.Controls()
+	return s
 }
 
 // Credentials returns client credentials for the simulator's agent.
@@ -192,12 +228,13 @@ func (s *Server) Credentials() vertexplay.Credentials {
 func (s *Server) RevokeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	clear(s.tokens)
+	s.tokens.reset()
 }
 
 // Stats counts what the simulator saw and did.
 type Stats struct {
-	// Requests counts every request that arrived, per path.
+	// Requests counts every request that arrived, per path (paths past the
+	// first 1,024 under "").
 	Requests map[string]int
 	// Logins counts tokens issued by /v2/auth.
 	Logins int
@@ -205,6 +242,8 @@ type Stats struct {
 	Codes map[int]int
 	// Transfers counts transfers performed (money moved), pending ones included.
 	Transfers int
+	// Faults counts requests that drew a scripted or chaos fault.
+	Faults int
 	// Dropped counts connections closed without an answer (drops and lost
 	// responses).
 	Dropped int
@@ -212,60 +251,42 @@ type Stats struct {
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
+	c := s.faults.Counts()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.stats
-	c.Requests = make(map[string]int, len(s.stats.Requests))
-	for k, v := range s.stats.Requests {
-		c.Requests[k] = v
-	}
-	c.Codes = make(map[int]int, len(s.stats.Codes))
-	for k, v := range s.stats.Codes {
-		c.Codes[k] = v
-	}
-	return c
+	return Stats{Requests: c.Requests, Logins: s.logins, Codes: c.Codes, Transfers: s.transfers, Faults: c.Faults, Dropped: c.Dropped}
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	s.mu.Lock()
-	s.stats.Requests[path]++
-	f := s.nextFaultLocked(path)
-	s.mu.Unlock()
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.faults.Serve(w, r, s.answer) }
 
-	if f.Latency > 0 {
-		if s.clock.Sleep(r.Context(), f.Latency) != nil {
-			return // the client gave up
-		}
-	}
+// answer computes the reply to one request; the fault injector has already
+// carried out what comes before (latency, drop, a bare status).
+func (s *Server) answer(r *http.Request, f Fault, body []byte, bodyErr error) reply {
+	path := r.URL.Path
 	switch {
-	case f.Drop:
-		s.drop(w)
-		return
-	case f.Status != 0:
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(f.Status)
-		fmt.Fprintf(w, "%d %s\n", f.Status, http.StatusText(f.Status))
-		return
 	case f.Code != 0:
-		s.reply(w, http.StatusOK, f.Code, "", nil)
-		return
+		return envelope(cmp.Or(f.Status, http.StatusOK), f.Code, "", nil)
+	case !routes[path]:
+		return envelope(http.StatusNotFound, vertexplay.CodeParameters, "unknown endpoint", nil)
+	case r.Method != http.MethodPost:
+		return envelope(http.StatusMethodNotAllowed, vertexplay.CodeParameters, "method not allowed: use POST", nil)
+	case bodyErr != nil:
+		return envelope(http.StatusOK, vertexplay.CodeParameters, "parameters error: body unreadable or larger than 1 MiB", nil)
 	}
-	if _, ok := routes[path]; !ok {
-		s.reply(w, http.StatusNotFound, vertexplay.CodeParameters, "unknown endpoint", nil)
-		return
+	res := s.serve(r, body)
+	return envelope(res.status, res.code, res.msg, res.data)
+}
+
+// isJSONUTF8 reports whether a Content-Type is application/json in UTF-8 (the
+// charset parameter is optional: JSON is UTF-8 by default).
+func isJSONUTF8(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return false
 	}
-	if r.Method != http.MethodPost {
-		s.reply(w, http.StatusMethodNotAllowed, vertexplay.CodeParameters, "method not allowed: use POST", nil)
-		return
-	}
-	res := s.serve(r, f)
-	if f.Lose {
-		s.drop(w) // processed, but the caller never hears
-		return
-	}
-	s.reply(w, res.status, res.code, res.msg, res.data)
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
 }
 
 // result is one answer.
@@ -289,19 +310,16 @@ var routes = map[string]bool{
 	vertexplay.PathGames:            true,
 }
 
-const maxBody = 1 << 20
-
-func (s *Server) serve(r *http.Request, f Fault) result {
-	buf, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return answer(vertexplay.CodeParameters, "parameters error: body unreadable")
-	}
-	if len(buf) > maxBody {
-		return answer(vertexplay.CodeParameters, "parameters error: body too large")
-	}
+func (s *Server) serve(r *http.Request, buf []byte) result {
 	plain, res, okv := s.verify(r, buf)
 	if !okv {
 		return res
+	}
+	// Checked once the request is authentic, as NXCloud's simulator does: the
+	// vendor documents no answer, so this is the parameters error in an HTTP
+	// 415.
+	if !isJSONUTF8(r.Header.Get("Content-Type")) {
+		return result{status: http.StatusUnsupportedMediaType, code: vertexplay.CodeParameters, msg: "parameters error: Content-Type must be application/json (UTF-8)"}
 	}
 	path := r.URL.Path
 	if path == vertexplay.AuthPath {
@@ -316,7 +334,7 @@ func (s *Server) serve(r *http.Request, f Fault) result {
 	case vertexplay.PathBalance:
 		return s.balance(plain)
 	case vertexplay.PathTransfer:
-		return s.transfer(plain, f.Pending)
+		return s.transfer(plain)
 	case vertexplay.PathCheckTransaction:
 		return s.check(plain)
 	case vertexplay.PathGames:
@@ -343,7 +361,11 @@ func (s *Server) verify(r *http.Request, body []byte) ([]byte, result, bool) {
 		return nil, answer(vertexplay.CodeSignatureFailed, "signature verification failed: x-timestamp outside the window"), false
 	}
 	nonce := r.Header.Get(vertexplay.HeaderNonce)
-	if !isLowerHex(nonce, 32) {
+	var nonceKey [16]byte
+	if !isLowerHex(nonce, 32) { // checked first: it bounds what hex.Decode writes
+		return nil, answer(vertexplay.CodeSignatureFailed, "signature verification failed: bad x-nonce"), false
+	}
+	if _, err := hex.Decode(nonceKey[:], []byte(nonce)); err != nil {
 		return nil, answer(vertexplay.CodeSignatureFailed, "signature verification failed: bad x-nonce"), false
 	}
 	var wire struct {
@@ -365,20 +387,9 @@ func (s *Server) verify(r *http.Request, body []byte) ([]byte, result, bool) {
 	}
 	// A nonce counts as used once its signature is valid: replaying a captured
 	// request inside the window is refused.
-	s.mu.Lock()
-	if _, seen := s.nonces[nonce]; seen {
-		s.mu.Unlock()
-		return nil, answer(vertexplay.CodeSignatureFailed, "signature verification failed: nonce already used"), false
+	if res, fresh := s.useNonce(nonceKey, ts, now); !fresh {
+		return nil, res, false
 	}
-	s.nonces[nonce] = now.Add(2 * s.cfg.TimestampWindow)
-	if len(s.nonces) > 4096 {
-		for n, until := range s.nonces {
-			if now.After(until) {
-				delete(s.nonces, n)
-			}
-		}
-	}
-	s.mu.Unlock()
 	plain, err := decrypt(s.key, ct)
 	if err != nil {
 		return nil, answer(vertexplay.CodeEncryptionFailed, "encryption failed"), false
@@ -388,6 +399,26 @@ func (s *Server) verify(r *http.Request, body []byte) ([]byte, result, bool) {
 		return nil, answer(vertexplay.CodeParameters, "parameters error: plaintext is not a JSON object"), false
 	}
 	return plain, result{}, true
+}
+
+// useNonce records a nonce as used, or refuses a replay. A nonce needs
+// remembering only while its timestamp is inside the window: a replay after that
+// fails the timestamp check.
+func (s *Server) useNonce(nonce [16]byte, ts int64, now time.Time) (result, bool) {
+	expires := ts + s.cfg.TimestampWindow.Milliseconds()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nonces.prune(now.UnixMilli())
+	switch {
+	case s.nonces.has(nonce):
+		return answer(vertexplay.CodeSignatureFailed, "signature verification failed: nonce already used"), false
+	case expires <= s.nonceFloor:
+		return answer(vertexplay.CodeSignatureFailed, "signature verification failed: x-timestamp older than the replay memory"), false
+	}
+	if old, full := s.nonces.add(nonce, expires); full {
+		s.nonceFloor = max(s.nonceFloor, old.expires)
+	}
+	return result{}, true
 }
 
 func (s *Server) auth(r *http.Request, plain []byte) result {
@@ -412,8 +443,9 @@ func (s *Server) auth(r *http.Request, plain []byte) result {
 	}
 	tok := s.signJWT(claims)
 	s.mu.Lock()
-	s.tokens[claims["jti"].(string)] = true
-	s.stats.Logins++
+	s.tokens.prune(now.UnixMilli())
+	s.tokens.add(claims["jti"].(string), now.Add(s.cfg.TokenLifetime).UnixMilli())
+	s.logins++
 	s.mu.Unlock()
 	return ok(map[string]any{
 		"accessToken": tok,
@@ -476,7 +508,7 @@ func (s *Server) checkToken(r *http.Request) (result, bool) {
 		return reject("token belongs to another agent")
 	}
 	s.mu.Lock()
-	live := s.tokens[c.JTI]
+	live := s.tokens.has(c.JTI)
 	s.mu.Unlock()
 	if !live {
 		return reject("token revoked")
@@ -484,8 +516,10 @@ func (s *Server) checkToken(r *http.Request) (result, bool) {
 	return result{}, true
 }
 
-// reply writes the vendor's envelope.
-func (s *Server) reply(w http.ResponseWriter, status, code int, msg string, data any) {
+type reply = simfault.Reply[int]
+
+// envelope is the vendor's reply.
+func envelope(status, code int, msg string, data any) reply {
 	if msg == "" {
 		msg = messages[code]
 		if msg == "" {
@@ -505,12 +539,7 @@ func (s *Server) reply(w http.ResponseWriter, status, code int, msg string, data
 	if err != nil {
 		b = []byte(`{"code":7,"message":"internal error"}`)
 	}
-	s.mu.Lock()
-	s.stats.Codes[code]++
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(b)
+	return reply{Status: status, Code: code, ContentType: "application/json", Body: b}
 }
 
 var messages = map[int]string{
@@ -526,21 +555,6 @@ var messages = map[int]string{
 	77: "Too many requests.",
 	83: "Signature verification failed.",
 	84: "Encryption failed.",
-}
-
-// drop closes the connection without an answer.
-func (s *Server) drop(w http.ResponseWriter) {
-	s.mu.Lock()
-	s.stats.Dropped++
-	s.mu.Unlock()
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			conn.Close()
-			return
-		}
-	}
-	// Not hijackable (HTTP/2): net/http's documented way to abort a response.
-	panic(http.ErrAbortHandler)
 }
 
 func uuid() string {

@@ -366,9 +366,9 @@ func TestScriptedFaults(t *testing.T) {
 	post := func(path string) (*http.Response, error) {
 		return http.Post(srv.URL+path, "application/json", strings.NewReader("{}"))
 	}
-	sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathGames, Code: 77})
-	sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathGames, Status: 503})
-	sim.Inject(1, vertexplaytest.Fault{Path: vertexplay.PathGames, Drop: true})
+	sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathGames, Code: 77})
+	sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathGames, Status: 503})
+	sim.Inject(vertexplaytest.Fault{Path: vertexplay.PathGames, Drop: true})
 
 	resp, err := post(vertexplay.PathBalance) // another path: no fault, a normal (rejected) answer
 	if err != nil {
@@ -408,7 +408,7 @@ func TestScriptedFaults(t *testing.T) {
 func TestLatencyOnTheSimulatorClock(t *testing.T) {
 	clk := clock.NewFake(t0)
 	sim := vertexplaytest.New(vertexplaytest.Config{Clock: clk})
-	sim.Inject(1, vertexplaytest.Fault{Latency: 5 * time.Second, Code: 7})
+	sim.Inject(vertexplaytest.Fault{Latency: 5 * time.Second, Code: 7})
 	done := make(chan int, 1)
 	go func() {
 		rec := httptest.NewRecorder()
@@ -431,7 +431,7 @@ func TestLatencyOnTheSimulatorClock(t *testing.T) {
 
 func TestRandomFaultsAreSeeded(t *testing.T) {
 	run := func() []int {
-		sim := vertexplaytest.New(vertexplaytest.Config{Seed: 7, Rates: vertexplaytest.Rates{Status5xx: 0.3, RateLimited: 0.3}})
+		sim := vertexplaytest.New(vertexplaytest.Config{Seed: 7, Chaos: vertexplaytest.Chaos{ServerErrorRate: 0.3, RateLimitRate: 0.3}})
 		var codes []int
 		for range 50 {
 			rec := httptest.NewRecorder()
@@ -452,5 +452,37 @@ func TestRandomFaultsAreSeeded(t *testing.T) {
 	}
 	if n5xx == 0 || n5xx == 50 {
 		t.Fatalf("%d of 50 answered 5xx at a 0.3 rate", n5xx)
+	}
+}
+
+// TestContentType: the vendor asks for application/json in UTF-8; another media
+// type or charset gets the parameters error (11) in an HTTP 415.
+func TestContentType(t *testing.T) {
+	for _, tc := range []struct {
+		ctype  string
+		code   int
+		status int
+	}{
+		{"application/json", 0, 200},
+		{"application/json; charset=UTF-8", 0, 200},
+		{"application/json;charset=utf-8", 0, 200},
+		{"application/json; charset=ISO-8859-1", vertexplay.CodeParameters, 415},
+		{"text/plain", vertexplay.CodeParameters, 415},
+		{"application/x-www-form-urlencoded", vertexplay.CodeParameters, 415},
+		{"", vertexplay.CodeParameters, 415},
+	} {
+		t.Run(tc.ctype, func(t *testing.T) {
+			h := newHarness(t, vertexplaytest.Config{}, 0)
+			sealed := h.seal(authBody)
+			req := httptest.NewRequest(http.MethodPost, vertexplay.AuthPath, bytes.NewReader(sealed.Body))
+			req.Header = sealed.Header()
+			req.Header.Set("Content-Type", tc.ctype)
+			if r := h.do(req); r.Code != tc.code || r.status != tc.status {
+				t.Errorf("code %d/HTTP %d (%s), want %d/HTTP %d", r.Code, r.status, r.Msg, tc.code, tc.status)
+			}
+			if n := h.sim.Stats().Logins; n != 1-min(tc.code, 1) {
+				t.Errorf("logins = %d", n)
+			}
+		})
 	}
 }

@@ -121,7 +121,7 @@ func (s *Server) balance(plain []byte) result {
 	return ok(map[string]any{"username": p.Username, "balance": json.Number(dec(pl.balance))})
 }
 
-func (s *Server) transfer(plain []byte, pending bool) result {
+func (s *Server) transfer(plain []byte) result {
 	var p struct {
 		Username string      `json:"username"`
 		Amount   json.Number `json:"amount"`
@@ -138,6 +138,12 @@ func (s *Server) transfer(plain []byte, pending bool) result {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.txnReqs[p.TransID] == 0 {
+		if old, full := s.txnOrder.add(p.TransID, 0); full {
+			delete(s.txns, old.key)
+			delete(s.txnReqs, old.key)
+		}
+	}
 	s.txnReqs[p.TransID]++
 	if s.txns[p.TransID] != nil {
 		return answer(vertexplay.CodeTransactionExists, "")
@@ -151,9 +157,13 @@ func (s *Server) transfer(plain []byte, pending bool) result {
 		return answer(vertexplay.CodeBalanceNotEnough, "")
 	}
 	pl.balance = nb
+	pending := s.hold > 0
+	if pending {
+		s.hold--
+	}
 	t := &txn{transID: p.TransID, username: p.Username, amount: amount, balance: new(big.Rat).Set(nb), pending: pending}
 	s.txns[p.TransID] = t
-	s.stats.Transfers++
+	s.transfers++
 	res := ok(txnData(t))
 	if pending {
 		res.code = vertexplay.CodePending
