@@ -27,6 +27,7 @@ import (
 
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
 	"github.com/authwire/authwire/providers/nxcloud"
@@ -123,7 +124,8 @@ func TestChaos(t *testing.T) {
 	}
 	defer nx.Close()
 	ikCreds := icekredit.NewCredentials(ikMerchant, ikPassword)
-	ikCfg := icekredit.Config{LoginURL: ikSrv.URL, BaseURL: ikSrv.URL, Credentials: ikCreds, Transport: ikT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}
+	ikCfg := icekredit.Config{LoginURL: ikSrv.URL, BaseURL: ikSrv.URL, Credentials: ikCreds,
+		Options: provider.Options{Transport: ikT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}}
 	ik, err := icekredit.New(ikCfg)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/clock"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
 	"github.com/authwire/authwire/providers/nxcloud"
@@ -389,9 +390,7 @@ func demoIceKredit(cfg demoConfig) (*demoVendor, error) {
 		LoginURL:    login.URL,
 		BaseURL:     api.URL,
 		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
-		Limiter:     v.limiter(),
-		Breakers:    v.cnt.breakers(demoBreaker),
-		Retry:       v.cnt.retry(demoRetry),
+		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
 	})
 	if err != nil {
 		login.Close()
