@@ -254,6 +254,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if err := t.Limiter.Wait(req.Context(), key); err != nil {
 		reqbody.Close(req)
+		// The request never left: say so, so that a caller who gave up while it
+		// waited gets the context's error, not "may have been processed".
+		if _, typed := outcome.KindOf(err); !typed {
+			err = outcome.NotSent(err)
+		}
 		return nil, err
 	}
 	rt := t.Base
