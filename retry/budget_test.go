@@ -61,7 +61,7 @@ func scripted(t *testing.T, retryAfter string, statuses ...int) (*httptest.Serve
 // is not slept: the caller gets a typed error at once, carrying the vendor's delay.
 func TestRetryAfterBeyondBudget(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
+		name    string
 		deferRA bool // a limiter inside honours Retry-After (roundtripper.New's shape)
 	}{{"retry honours Retry-After", false}, {"limiter honours Retry-After", true}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +104,7 @@ func TestBudgetCountsTheWaits(t *testing.T) {
 	srv, hits := scripted(t, "", http.StatusServiceUnavailable)
 	clk := newAutoClock()
 	rt := &retry.Transport{Policy: retry.Policy{MaxAttempts: 100, WaitMin: time.Second, WaitMax: time.Second,
-		Backoff: func(lo, _ time.Duration, _ int, _ *http.Response) time.Duration { return lo },
+		Backoff:    func(lo, _ time.Duration, _ int, _ *http.Response) time.Duration { return lo },
 		MaxElapsed: 3500 * time.Millisecond, Clock: clk}}
 	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
 	resp, err := rt.RoundTrip(req)
