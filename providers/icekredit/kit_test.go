@@ -14,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authwire/authwire/clock"
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
+	"github.com/authwire/authwire/ratelimit"
 	"github.com/authwire/authwire/retry"
 )
 
@@ -39,7 +41,7 @@ func TestExistingHTTPClient(t *testing.T) {
 			return
 		case r.URL.Path == "/slow":
 			io.Copy(io.Discard, r.Body) // so that the server notices the client leaving
-			select { // no answer until the client gives up (or a bound that fails the test)
+			select {                    // no answer until the client gives up (or a bound that fails the test)
 			case <-r.Context().Done():
 			case <-time.After(10 * time.Second):
 			}
@@ -107,13 +109,17 @@ func TestExistingHTTPClient(t *testing.T) {
 
 	// CheckRedirect: a moved product is followed, a refused one is the caller's error.
 	var out map[string]any
-	if err := patient(func() error { return c.Do(context.Background(), "/moved"+icekredit.PathNigeriaAutoDecision, sample, &out) }); err != nil {
+	if err := patient(func() error {
+		return c.Do(context.Background(), "/moved"+icekredit.PathNigeriaAutoDecision, sample, &out)
+	}); err != nil {
 		t.Fatalf("moved: %v", err)
 	}
 	if out["nigeria_auto_decision"] == nil {
 		t.Errorf("moved: result %v", out)
 	}
-	err = patient(func() error { return c.Do(context.Background(), "/refused"+icekredit.PathNigeriaAutoDecision, sample, nil) })
+	err = patient(func() error {
+		return c.Do(context.Background(), "/refused"+icekredit.PathNigeriaAutoDecision, sample, nil)
+	})
 	if !errors.Is(err, errRefused) {
 		t.Errorf("refused: err = %v, want CheckRedirect's error", err)
 	}
@@ -131,8 +137,8 @@ func TestExistingHTTPClient(t *testing.T) {
 // TestCallerDeadline is issue 14's boundary through IceKredit's calls: a
 // caller's deadline that ends after the vendor processed the request returns an
 // error matching both outcome.ErrUnknown and context.DeadlineExceeded (and the
-// request is not sent again); a context that ended before anything was sent
-// returns the context's error alone.
+// request is not sent again); a context that ends before anything was sent (in
+// the limiter's wait) returns the context's error alone.
 func TestCallerDeadline(t *testing.T) {
 	sim := icekredittest.New(icekredittest.Config{})
 	var slow atomic.Bool
@@ -155,8 +161,13 @@ func TestCallerDeadline(t *testing.T) {
 		w.Write(rec.Body.Bytes())
 	}))
 	defer srv.Close()
+	// The limiter runs on its own fake clock, so that a test can hold a call in
+	// its wait, before anything is sent.
+	lclk := clock.NewFake(time.Unix(0, 0))
+	lim := ratelimit.NewAdaptive(ratelimit.Config{Rate: 1000, Burst: 1000, Clock: lclk})
 	c, err := icekredit.New(icekredit.Config{LoginURL: srv.URL, BaseURL: srv.URL,
-		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password)})
+		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
+		Options:     provider.Options{Limiter: lim}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,9 +202,20 @@ func TestCallerDeadline(t *testing.T) {
 		})
 		t.Run(tc.name+" before send", func(t *testing.T) {
 			before := processed()
+			lim.Observe(strings.TrimPrefix(srv.URL, "http://"), outcome.Result{Kind: outcome.RateLimited, After: 10 * time.Second}) // paused (within the 1-minute call deadline)
 			ctx, cancel := context.WithCancel(context.Background())
-			cancel()
-			err := tc.call(ctx)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- tc.call(ctx) }()
+			wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer wcancel()
+			if err := lclk.WaitForSleepers(wctx, 1); err != nil {
+				cancel()
+				t.Fatalf("the call did not wait for the paused limiter: %v", <-done)
+			}
+			cancel() // while the call waits for the limiter
+			err := <-done
+			lclk.Advance(time.Minute) // unpause for the next case
 			if !errors.Is(err, context.Canceled) || errors.Is(err, outcome.ErrUnknown) {
 				t.Errorf("err = %v; want context.Canceled alone", err)
 			}
