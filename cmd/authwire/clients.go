@@ -17,6 +17,7 @@ import (
 
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/nxcloud"
 	"github.com/authwire/authwire/providers/vertexplay"
@@ -71,7 +72,7 @@ func newClient(s clientSpec) (*vendorClient, error) {
 			return nil, usagef("--biz-type %q is not a number", biz)
 		}
 		c, err := nxcloud.New(nxcloud.Config{BaseURL: s.baseURL, Credentials: nxcloud.NewCredentials(env(envNXKey), env(envNXSecret)),
-			Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry,
+			Options:   provider.Options{Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry},
 			Algorithm: nxcloud.Algorithm(s.algorithm), ClockOffset: s.clockOffset})
 		if err != nil {
 			return nil, &usageError{err}

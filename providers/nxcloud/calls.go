@@ -3,6 +3,7 @@ package nxcloud
 import (
 	"context"
 	"net/netip"
+	"strings"
 
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/retry"
@@ -96,20 +97,12 @@ func (c *Client) OTAInit(ctx context.Context, req OTAInitRequest) (*OTAInitResul
 	return &res, nil
 }
 
-// checkPhone accepts digits with an optional leading "+" (international format;
-// NXCloud documents no stricter rule), 5 to 20 digits.
+// checkPhone accepts 5 to 20 digits with an optional leading "+" (international
+// format; NXCloud documents no stricter rule).
 func checkPhone(op, field, phone string) error {
-	s := phone
-	if len(s) > 0 && s[0] == '+' {
-		s = s[1:]
-	}
-	if len(s) < 5 || len(s) > 20 {
-		return &ParamError{Op: op, Field: field, Reason: "must have 5 to 20 digits"}
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return &ParamError{Op: op, Field: field, Reason: "must be digits with an optional leading +"}
-		}
+	s := strings.TrimPrefix(phone, "+")
+	if len(s) < 5 || len(s) > 20 || strings.Trim(s, "0123456789") != "" {
+		return &ParamError{Op: op, Field: field, Reason: "must be 5 to 20 digits with an optional leading +"}
 	}
 	return nil
 }

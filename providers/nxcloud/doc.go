@@ -14,11 +14,9 @@
 // JSON envelope whose code decides, whatever the HTTP status (0 is success; 2206
 // "too frequent"; 1000~100X authentication).
 //
-// A [Client] signs every attempt afresh ([Signer]: a new ts and sign, so a retry
-// is a new request); its code table turns replies into an *[Error]
-// (outcome.Error). [Sign] and [StringToSign] are the pure signature, checked
-// against the vendor's test vectors. [Client.Call] calls any API;
-// [Client.Login], [Client.GetCode] and [Client.OTAInit] are the typed calls, and
+// A [Client] signs every attempt afresh ([Signer]: a retry is a new request) and
+// reads replies with its code table (failures are an *[Error]). [Client.Call]
+// calls any API; [Client.Login], [Client.GetCode] and [Client.OTAInit] are typed;
 // [Client.TokenSource] reuses the WhatsApp embedded-page login token. Package
 // nxcloudtest is a simulator for tests.
 //
@@ -30,8 +28,8 @@
 //
 // getCode sends an SMS or places a call: it is never re-sent when its outcome is
 // unknown (a dropped connection, a 5xx, a "system error", a deadline after it was
-// sent); the error then matches outcome.ErrUnknown. A 2206 is safe to retry: the
-// vendor did not process it.
+// sent); the error then matches outcome.ErrUnknown. A 2206 was not processed: it
+// is retried.
 //
 // # Defaults, and the facts inferred
 //
@@ -53,11 +51,7 @@
 //     code, a 4xx other than 401, 408 and 429 is permanent (a wrong path is the
 //     caller's mistake: never retried, never counted by the breaker), a 5xx
 //     transient.
-//   - Login is read-only and is retried like a read. OTA init may be billed, so it
-//     is treated like getCode (not re-sent when the outcome is unknown); pass
-//     retry.Idempotent(ctx) to allow it.
-//   - Phone numbers are checked locally as 5 to 20 digits with an optional leading
-//     "+"; the vendor documents no format.
-//   - The envelope's code is accepted as a number or a numeric string; a traceId
-//     field, if a reply ever carries one, is kept in the error's TraceID.
+//   - Login is retried like a read. OTA init may be billed: like getCode, it is
+//     not re-sent when the outcome is unknown (retry.Idempotent(ctx) allows it).
+//   - Phone numbers are checked locally as 5 to 20 digits with an optional "+".
 package nxcloud

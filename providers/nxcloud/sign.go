@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"hash"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,12 +54,8 @@ type Headers struct {
 	TS string
 }
 
-// StringToSign returns the string NXCloud hashes:
-//
-//	accessKey=K&action=A&bizType=B&ts=T[&body=BODY]&accessSecret=S
-//
-// The signed headers come sorted by name in ASCII order; "&body=" and the exact
-// body bytes are left out when the body is empty (pass nil for multipart/form-data,
+// StringToSign returns the string NXCloud hashes (see the package doc): "&body="
+// and the body are left out when it is empty (pass nil for multipart/form-data,
 // which is not signed). To print it, as `authwire sign --explain` does, pass "***"
 // as accessSecret: the real string contains the secret.
 func StringToSign(h Headers, body []byte, accessSecret string) string {
@@ -78,9 +73,9 @@ func appendHeaders(b []byte, key, action, biz string, ts []byte) []byte {
 	return append(append(b, "&ts="...), ts...)
 }
 
-// Sign returns the sign header: the lowercase hex MD5 or SHA-256 of
-// [StringToSign]. It is a pure function, so the vendor's test vectors can be
-// checked against it. An algorithm other than [MD5], [SHA256] or "" (MD5) yields "".
+// Sign returns the sign header, the lowercase hex MD5 or SHA-256 of
+// [StringToSign]: a pure function, checked against the vendor's test vectors. An
+// algorithm other than [MD5], [SHA256] or "" (MD5) yields "".
 func Sign(h Headers, body []byte, accessSecret string, alg Algorithm) string {
 	if alg = cmp.Or(alg, MD5); !alg.valid() {
 		return ""
@@ -90,8 +85,8 @@ func Sign(h Headers, body []byte, accessSecret string, alg Algorithm) string {
 	return string(sc.sign(nil, h.AccessKey, h.Action, h.BizType, append(sc.out[:0], h.TS...), body, accessSecret, alg))
 }
 
-// scratch is one signature's reusable state, so that signing allocates only the
-// header values it hands to the request.
+// scratch is a signature's reusable state: signing allocates only the header
+// values it hands to the request.
 type scratch struct {
 	md5, sha hash.Hash
 	buf, out []byte
@@ -143,7 +138,7 @@ type Operation struct {
 	Action  string
 }
 
-// The paths of the operations this package knows; [Client.Do] and the [Signer]
+// The paths of the operations this package knows: [Client.Call] and the [Signer]
 // find their Operation by path, so raw calls to them need no [WithOperation].
 const (
 	PathLogin   = "/api/wa/integrator/embedded/register/login"
@@ -179,11 +174,10 @@ func operationOf(ctx context.Context, path string) (Operation, bool) {
 	return OperationOf(path)
 }
 
-// Signer signs NXCloud requests; it implements roundtripper.Signer. On every
-// attempt it sets accessKey, a fresh ts, sign and (for SHA-256 only) algorithm.
-// The bizType and action come from the request's own headers, else from
-// [WithOperation], else from the path of a known operation. A Signer is safe for
-// concurrent use.
+// Signer signs NXCloud requests (a roundtripper.Signer, safe for concurrent use):
+// on every attempt accessKey, a fresh ts, sign and (for SHA-256 only) algorithm.
+// The bizType and action come from the request's headers, else [WithOperation],
+// else the path of a known operation.
 type Signer struct {
 	// Credentials are the key pair. Required.
 	Credentials Credentials
@@ -191,12 +185,9 @@ type Signer struct {
 	Algorithm Algorithm
 	// Clock gives the ts; nil means the wall clock.
 	Clock clock.Clock
-	// ClockOffset is added to the clock's time: a correction for a host clock known
-	// to be off, or a way for tests to play one.
+	// ClockOffset is added to the clock's time, to correct a host clock known to be off.
 	ClockOffset time.Duration
 }
-
-var sha256Value = []string{string(SHA256)}
 
 // Sign implements roundtripper.Signer. It returns body unchanged.
 func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
@@ -222,8 +213,7 @@ func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
 	if isMultipart(req.Header) {
 		signed = nil // the vendor leaves multipart bodies out of the signature
 	}
-	// The ts and the sign share one string, the five values one array: this runs
-	// on every attempt.
+	// The ts and the sign share one string, the five values one array.
 	sc := scratches.Get().(*scratch)
 	b := strconv.AppendInt(sc.out[:0], clock.OrReal(s.Clock).Now().Add(s.ClockOffset).UnixMilli(), 10)
 	n := len(b)
@@ -231,29 +221,21 @@ func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
 	tsSign := string(b)
 	sc.out = b[:0]
 	scratches.Put(sc)
-	vals := &[...]string{s.Credentials.AccessKey, action, biz, tsSign[:n], tsSign[n:]}
+	vals := &[...]string{s.Credentials.AccessKey, action, biz, tsSign[:n], tsSign[n:], string(alg)}
 	for i, name := range signedHeaders {
-		setHeader(req.Header, name, vals[i:i+1:i+1])
+		// Exactly the vendor's spelling, replacing a canonicalised copy a caller set.
+		delete(req.Header, name[1])
+		req.Header[name[0]] = vals[i : i+1 : i+1]
 	}
-	if alg == SHA256 {
-		setHeader(req.Header, HeaderAlgorithm, sha256Value)
-	} else {
-		delHeader(req.Header, HeaderAlgorithm)
+	if alg == MD5 {
+		delete(req.Header, HeaderAlgorithm) // the default, sent without the header
 	}
 	return body, nil
 }
 
-var signedHeaders = [...]string{HeaderAccessKey, HeaderAction, HeaderBizType, HeaderTS, HeaderSign}
-
-// canonical caches the canonical spelling of the vendor's header names, which a
-// caller may have used with Header.Set.
-var canonical = func() map[string]string {
-	m := make(map[string]string)
-	for _, n := range append(signedHeaders[:], HeaderAlgorithm) {
-		m[n] = textproto.CanonicalMIMEHeaderKey(n)
-	}
-	return m
-}()
+// signedHeaders are the names the Signer writes, with their canonical spelling.
+var signedHeaders = [...][2]string{{HeaderAccessKey, "Accesskey"}, {HeaderAction, "Action"}, {HeaderBizType, "Biztype"},
+	{HeaderTS, "Ts"}, {HeaderSign, "Sign"}, {HeaderAlgorithm, "Algorithm"}}
 
 func isMultipart(h http.Header) bool {
 	ct := header(h, "Content-Type")
@@ -267,18 +249,6 @@ func header(h http.Header, name string) string {
 		return v[0]
 	}
 	return h.Get(name)
-}
-
-// setHeader writes the header with exactly the vendor's spelling, replacing a
-// canonicalised copy a caller may have set.
-func setHeader(h http.Header, name string, v []string) {
-	delHeader(h, name)
-	h[name] = v
-}
-
-func delHeader(h http.Header, name string) {
-	delete(h, name)
-	delete(h, canonical[name])
 }
 
 // ParamError reports a request refused locally, before anything was sent: a
