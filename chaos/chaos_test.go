@@ -117,7 +117,8 @@ func TestChaos(t *testing.T) {
 	defer vpT.CloseIdleConnections()
 
 	nxCreds := nxcloud.NewCredentials(nxAccessKey, nxAccessSecret)
-	nxCfg := nxcloud.Config{BaseURL: nxSrv.URL, Credentials: nxCreds, Transport: nxT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}
+	nxCfg := nxcloud.Config{BaseURL: nxSrv.URL, Credentials: nxCreds,
+		Options: provider.Options{Transport: nxT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}}
 	nx, err := nxcloud.New(nxCfg)
 	if err != nil {
 		t.Fatal(err)

@@ -557,7 +557,7 @@ func errLine(vendor string, err error) string {
 	line := ""
 	switch {
 	case errors.As(err, &nx):
-		line = vendorLine(nx.Code != 0, strconv.Itoa(nx.Code), nx.Message, nx.HTTPStatus, nx.Kind, "traceId", nx.TraceID, cliHint(vendor, nx.Hint))
+		line = vendorLine(nx.Code != "", nx.Code, nx.Message, nx.HTTPStatus, nx.Kind, nx.TraceLabel, nx.TraceID, cliHint(vendor, nx.Hint))
 	case errors.As(err, &ik):
 		line = vendorLine(ik.Code != "", ik.Code, ik.Message, ik.HTTPStatus, ik.Kind, "trace_id", ik.TraceID, cliHint(vendor, ik.Hint))
 	case errors.As(err, &vp):

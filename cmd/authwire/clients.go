@@ -70,7 +70,7 @@ func newClient(s clientSpec) (*vendorClient, error) {
 			return nil, usagef("--biz-type %q is not a number", biz)
 		}
 		c, err := nxcloud.New(nxcloud.Config{BaseURL: s.baseURL, Credentials: nxcloud.NewCredentials(env(envNXKey), env(envNXSecret)),
-			Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry,
+			Options:   provider.Options{Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry},
 			Algorithm: nxcloud.Algorithm(s.algorithm), ClockOffset: s.clockOffset})
 		if err != nil {
 			return nil, &usageError{err}

@@ -326,9 +326,7 @@ func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 	c, err := nxcloud.New(nxcloud.Config{
 		BaseURL:     srv.URL,
 		Credentials: nxcloud.NewCredentials(nxcloudtest.AccessKey, nxcloudtest.AccessSecret),
-		Limiter:     v.limiter(),
-		Breakers:    v.cnt.breakers(demoBreaker),
-		Retry:       v.cnt.retry(demoRetry),
+		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
 	})
 	if err != nil {
 		srv.Close()
@@ -343,14 +341,14 @@ func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 			_, err := c.OTAInit(retry.Idempotent(ctx), nxcloud.OTAInitRequest{AppKey: nxcloudtest.AppKey, Phone: phone(i), UserIP: "203.0.113.7"})
 			return expected(err, false)
 		}
-		_, err := c.LoginTokenSource().TokenContext(ctx)
+		_, err := c.TokenSource().TokenContext(ctx)
 		return expected(err, false)
 	}
 	v.events = []demoEvent{
 		{0.3, "503 outage (8 requests)", func() { sim.Inject(nxcloudtest.Fault{Status: 503, Count: 8}) }},
 		{0.5, "login token rejected by the embedded page", func() {
-			if tok, err := c.LoginTokenSource().TokenContext(context.Background()); err == nil {
-				c.LoginTokenSource().Invalidate(tok)
+			if tok, err := c.TokenSource().TokenContext(context.Background()); err == nil {
+				c.TokenSource().Invalidate(tok)
 			}
 		}},
 		{0.7, "2206 storm (8 requests)", func() { sim.Inject(nxcloudtest.Fault{Code: nxcloudtest.CodeRateLimited, Count: 8}) }},
