@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
 	"github.com/authwire/authwire/providers/nxcloud"
@@ -133,7 +135,8 @@ func TestChaos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vpCfg := vertexplay.Config{BaseURL: vpSrv.URL, Credentials: vpCreds, Transport: vpT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}
+	vpCfg := vertexplay.Config{BaseURL: vpSrv.URL, Credentials: vpCreds,
+		Options: provider.Options{Transport: vpT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}}
 	vp, err := vertexplay.New(vpCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -428,7 +431,7 @@ func categorize(j job, err error) string {
 	var unresolved *vertexplay.UnresolvedError
 	if errors.As(err, &unresolved) {
 		var ve *vertexplay.Error
-		if errors.As(unresolved.Check, &ve) && ve.Code == vertexplaytest.CodeTransactionNotFound {
+		if errors.As(unresolved.Check, &ve) && ve.Code == strconv.Itoa(vertexplaytest.CodeTransactionNotFound) {
 			return catNotPerformed
 		}
 		return catUnresolved

@@ -63,7 +63,7 @@ func (c *Client) CreatePlayer(ctx context.Context, req CreatePlayerRequest) (*Pl
 		return nil, errors.New("vertexplay: CreatePlayer: username is empty")
 	}
 	p := &Player{Username: req.Username, SiteID: req.SiteID}
-	if err := c.Do(ctx, PathCreatePlayer, req, p); err != nil {
+	if err := c.Call(ctx, PathCreatePlayer, req, p); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -83,7 +83,7 @@ func (c *Client) Balance(ctx context.Context, username string) (*Balance, error)
 		return nil, errors.New("vertexplay: Balance: username is empty")
 	}
 	b := &Balance{Username: username}
-	if err := c.Do(retry.Idempotent(ctx), PathBalance, map[string]string{"username": username}, b); err != nil {
+	if err := c.Call(retry.Idempotent(ctx), PathBalance, map[string]string{"username": username}, b); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -121,7 +121,7 @@ func (c *Client) Transfer(ctx context.Context, req TransferRequest) (*Transactio
 		return nil, err
 	}
 	t := &Transaction{TransID: req.TransID, Username: req.Username, Amount: req.Amount}
-	if err := c.Do(ctx, PathTransfer, req, t); err != nil {
+	if err := c.Call(ctx, PathTransfer, req, t); err != nil {
 		if errors.Is(err, ErrPending) {
 			return t, err
 		}
@@ -153,7 +153,7 @@ func (c *Client) CheckTransaction(ctx context.Context, username, transID string)
 		return nil, errors.New("vertexplay: CheckTransaction: username and transId are required")
 	}
 	t := &Transaction{TransID: transID, Username: username}
-	err := c.Do(retry.Idempotent(ctx), PathCheckTransaction, map[string]string{"username": username, "transId": transID}, t)
+	err := c.Call(retry.Idempotent(ctx), PathCheckTransaction, map[string]string{"username": username, "transId": transID}, t)
 	if err != nil {
 		if errors.Is(err, ErrPending) {
 			return t, err
@@ -165,11 +165,13 @@ func (c *Client) CheckTransaction(ctx context.Context, username, transID string)
 
 // UnresolvedError reports a transfer whose outcome is unknown and whose check
 // failed too: the money may or may not have moved. It matches
-// outcome.ErrUnknown; Check is the check call's error (a *Error when the vendor
-// answered, e.g. a "not found" code, which means the transfer did not happen).
+// outcome.ErrUnknown, and the caller's context error when that is what ended
+// the transfer; Check is the check call's error (an *Error when the vendor
+// answered, e.g. a "not found" code, which means the transfer had not happened
+// when the check ran).
 type UnresolvedError struct {
 	TransID string
-	// Transfer is the transfer's error (it matches outcome.ErrUnknown).
+	// Transfer is the transfer's error.
 	Transfer error
 	// Check is the check call's error.
 	Check error
@@ -180,8 +182,11 @@ func (e *UnresolvedError) Error() string {
 	return fmt.Sprintf("vertexplay: transfer %s unresolved: %v; check: %v", e.TransID, e.Transfer, e.Check)
 }
 
-// Unwrap returns both errors: errors.Is(err, outcome.ErrUnknown) holds, and
-// errors.As finds the check's *Error.
+// Is matches outcome.ErrUnknown: the transfer may have been processed.
+func (e *UnresolvedError) Is(target error) bool { return target == outcome.ErrUnknown }
+
+// Unwrap returns both errors: errors.Is finds the caller's context error in the
+// transfer's, errors.As the check's *Error.
 func (e *UnresolvedError) Unwrap() []error { return []error{e.Transfer, e.Check} }
 
 // TransferOrCheck is the safe way to move money: it sends the transfer once
@@ -190,12 +195,23 @@ func (e *UnresolvedError) Unwrap() []error { return []error{e.Transfer, e.Check}
 // call proves it happened; an error matching [ErrPending] when the vendor is
 // still processing it; or an *UnresolvedError (matching outcome.ErrUnknown) when
 // the check could not tell.
+//
+// The caller's deadline or cancel may be what left the outcome unknown, so the
+// check runs detached from it (context.WithoutCancel: its values, not its
+// deadline), bounded by Config.CheckTimeout (default [DefaultCheckTimeout]) and
+// the client's Timeout. A context already done sends nothing and returns its
+// error.
 func (c *Client) TransferOrCheck(ctx context.Context, req TransferRequest) (*Transaction, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	t, err := c.Transfer(ctx, req)
-	if err == nil || !errors.Is(err, outcome.ErrUnknown) {
+	if err == nil || !errors.Is(err, outcome.ErrUnknown) && (ctx.Err() == nil || !errors.Is(err, ctx.Err())) {
 		return t, err
 	}
-	ct, cerr := c.CheckTransaction(ctx, req.Username, req.TransID)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.checkTimeout)
+	defer cancel()
+	ct, cerr := c.CheckTransaction(cctx, req.Username, req.TransID)
 	switch {
 	case cerr == nil:
 		return ct, nil
@@ -248,7 +264,7 @@ func (l *gameList) UnmarshalJSON(b []byte) error {
 // after a dropped connection, a 5xx or code 7.
 func (c *Client) Games(ctx context.Context) ([]Game, error) {
 	var l gameList
-	if err := c.Do(retry.Idempotent(ctx), PathGames, nil, &l); err != nil {
+	if err := c.Call(retry.Idempotent(ctx), PathGames, nil, &l); err != nil {
 		return nil, err
 	}
 	return l, nil

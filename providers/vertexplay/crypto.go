@@ -53,32 +53,33 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b) // 12-byte nonce, 16-byte tag: the vendor's parameters
 }
 
+// appendCipherText appends the vendor's cipherText of plaintext to dst:
+// base64std(IV) + base64std(tag) + base64std(ciphertext). Go's Seal returns
+// ciphertext‖tag, the vendor wants the tag first. scratch is reused for Seal's
+// output and returned, possibly grown.
+func appendCipherText(dst, scratch []byte, a cipher.AEAD, iv, plaintext []byte) (out, scr []byte) {
+	sealed := a.Seal(scratch[:0], iv, plaintext, nil)
+	data, tag := sealed[:len(sealed)-TagSize], sealed[len(sealed)-TagSize:]
+	enc := base64.StdEncoding
+	dst = enc.AppendEncode(dst, iv)
+	dst = enc.AppendEncode(dst, tag)
+	return enc.AppendEncode(dst, data), sealed
+}
+
 // Encrypt encrypts plaintext with AES-256-GCM under key (32 bytes) and iv (12
 // bytes), without additional data, and returns the vendor's cipherText:
-// base64std(IV) + base64std(tag) + base64std(ciphertext). Note the order: Go's
-// Seal returns ciphertext‖tag, the vendor wants the tag first. It fails only on a
+// base64std(IV) + base64std(tag) + base64std(ciphertext). It fails only on a
 // wrong key or IV length.
 func Encrypt(key, iv, plaintext []byte) (string, error) {
 	a, err := newAEAD(key)
 	if err != nil {
 		return "", err
 	}
-	return seal(a, iv, plaintext)
-}
-
-func seal(a cipher.AEAD, iv, plaintext []byte) (string, error) {
 	if len(iv) != IVSize {
 		return "", fmt.Errorf("vertexplay: the IV must be %d bytes, got %d", IVSize, len(iv))
 	}
-	out := a.Seal(nil, iv, plaintext, nil)
-	data, tag := out[:len(out)-TagSize], out[len(out)-TagSize:]
-	enc := base64.StdEncoding
-	var b strings.Builder
-	b.Grow(ivChars + tagChars + enc.EncodedLen(len(data)))
-	b.WriteString(enc.EncodeToString(iv))
-	b.WriteString(enc.EncodeToString(tag))
-	b.WriteString(enc.EncodeToString(data))
-	return b.String(), nil
+	ct, _ := appendCipherText(nil, nil, a, iv, plaintext)
+	return string(ct), nil
 }
 
 // ErrCipherText is matched by the error of [Decrypt] for a cipherText that is
@@ -147,19 +148,25 @@ func ParseSignatureVersion(s string) (SignatureVersion, error) {
 // of agentId|ts|nonce|cipherText for v2, or of agentId+ts+nonce+wireBody for v1.
 // The unused input (wireBody for v2, cipherText for v1) is ignored.
 func Signature(version SignatureVersion, agentID, ts, nonce, cipherText string, wireBody []byte) string {
-	h := sha256.New()
-	if version == SignatureV1 {
-		h.Write([]byte(agentID + ts + nonce))
-		h.Write(wireBody)
-	} else {
-		h.Write([]byte(agentID + "|" + ts + "|" + nonce + "|" + cipherText))
+	sum := sha256.Sum256(signedString(nil, version, agentID, []byte(ts), []byte(nonce), []byte(cipherText), wireBody))
+	return hex.EncodeToString(sum[:])
+}
+
+// signedString appends what x-signature hashes to dst.
+func signedString(dst []byte, v SignatureVersion, agentID string, ts, nonce, cipherText, wireBody []byte) []byte {
+	dst = append(dst, agentID...)
+	if v == SignatureV1 {
+		return append(append(append(dst, ts...), nonce...), wireBody...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	dst = append(append(append(dst, '|'), ts...), '|')
+	return append(append(append(dst, nonce...), '|'), cipherText...)
 }
 
 // WireBody returns the exact request body for cipherText: {"cipherText":"…"}.
 // Base64 needs no JSON escaping, so the bytes are fixed and v1 signatures are
 // reproducible.
 func WireBody(cipherText string) []byte {
-	return []byte(`{"cipherText":"` + cipherText + `"}`)
+	return []byte(wirePrefix + cipherText + wireSuffix)
 }
+
+const wirePrefix, wireSuffix = `{"cipherText":"`, `"}`

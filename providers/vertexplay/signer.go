@@ -3,11 +3,14 @@ package vertexplay
 import (
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/authwire/authwire/clock"
 )
@@ -39,10 +42,10 @@ type SignerConfig struct {
 // new request to the vendor. It is safe for concurrent use and prints no key.
 type Signer struct {
 	agentID string
+	agent   []string // the x-agentid header value, shared by every request
 	version SignatureVersion
-	aead    cipher.AEAD // holds the key; an interface field prints as an address
+	aead    cipher.AEAD // built once per key; an interface field prints as an address
 	clock   clock.Clock
-	rand    io.Reader
 }
 
 // NewSigner returns a Signer for cfg, deriving the AES key once.
@@ -59,6 +62,7 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 		return nil, err
 	}
 	a, err := newAEAD(key)
+	clear(key)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +74,8 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	default:
 		return nil, fmt.Errorf("vertexplay: unknown signature version %d", int(v))
 	}
-	return &Signer{agentID: cfg.Credentials.AgentID, version: v, aead: a, clock: clock.OrReal(cfg.Clock), rand: rand.Reader}, nil
+	id := cfg.Credentials.AgentID
+	return &Signer{agentID: id, agent: []string{id}, version: v, aead: a, clock: clock.OrReal(cfg.Clock)}, nil
 }
 
 // Fixed pins the per-request random values, for reproducing a vendor example
@@ -88,86 +93,112 @@ type Fixed struct {
 
 // Sealed is one signed, encrypted request: its headers and its wire body.
 type Sealed struct {
-	AgentID    string
-	Timestamp  string
-	Nonce      string
-	CipherText string
-	Signature  string
-	Version    SignatureVersion
+	AgentID, Timestamp, Nonce, CipherText, Signature string
+	Version                                          SignatureVersion
 	// Body is the exact wire body, {"cipherText":"…"}.
 	Body []byte
 }
 
 // Header returns the headers to send (without Authorization).
 func (s *Sealed) Header() http.Header {
-	h := make(http.Header, 5)
-	s.setHeaders(h)
-	return h
-}
-
-func (s *Sealed) setHeaders(h http.Header) {
-	h.Set("Content-Type", "application/json")
-	h.Set(HeaderAgentID, s.AgentID)
-	h.Set(HeaderTimestamp, s.Timestamp)
-	h.Set(HeaderNonce, s.Nonce)
-	h.Set(HeaderSignature, s.Signature)
+	return http.Header{"Content-Type": jsonType, "X-Agentid": {s.AgentID}, "X-Timestamp": {s.Timestamp},
+		"X-Nonce": {s.Nonce}, "X-Signature": {s.Signature}}
 }
 
 // Seal encrypts and signs plaintext (an empty one is sent as {}), drawing what
 // fixed leaves zero.
 func (s *Signer) Seal(plaintext []byte, fixed Fixed) (*Sealed, error) {
-	if len(plaintext) == 0 {
-		plaintext = []byte("{}")
-	}
-	iv := fixed.IV
-	if iv == nil {
-		iv = make([]byte, IVSize)
-		if _, err := io.ReadFull(s.rand, iv); err != nil {
-			return nil, fmt.Errorf("vertexplay: draw IV: %w", err)
-		}
-	}
-	nonce := fixed.Nonce
-	if nonce == "" {
-		b := make([]byte, 16)
-		if _, err := io.ReadFull(s.rand, b); err != nil {
-			return nil, fmt.Errorf("vertexplay: draw nonce: %w", err)
-		}
-		nonce = hex.EncodeToString(b)
-	} else if !isNonce(nonce) {
-		return nil, fmt.Errorf("vertexplay: the nonce must be 32 lowercase hex characters")
-	}
-	ts := fixed.Timestamp
-	if ts == "" {
-		ts = strconv.FormatInt(s.clock.Now().UnixMilli(), 10)
-	} else if _, err := strconv.ParseUint(ts, 10, 63); err != nil {
-		return nil, fmt.Errorf("vertexplay: the timestamp must be Unix milliseconds in decimal")
-	}
-	ct, err := seal(s.aead, iv, plaintext)
+	w := work.Get().(*scratch)
+	defer w.put()
+	body, text, n, err := s.seal(w, plaintext, fixed)
 	if err != nil {
 		return nil, err
 	}
-	body := WireBody(ct)
-	return &Sealed{
-		AgentID:    s.agentID,
-		Timestamp:  ts,
-		Nonce:      nonce,
-		CipherText: ct,
-		Signature:  Signature(s.version, s.agentID, ts, nonce, ct, body),
-		Version:    s.version,
-		Body:       body,
-	}, nil
+	t := string(text)
+	return &Sealed{AgentID: s.agentID, Timestamp: t[:n], Nonce: t[n : n+32], Signature: t[n+32:], Version: s.version,
+		CipherText: string(body[len(wirePrefix) : len(body)-len(wireSuffix)]), Body: body}, nil
 }
 
 // Sign implements roundtripper.Signer: body is the plaintext JSON, the returned
-// body is the encrypted wire body, and the headers are set on req.
+// body is the encrypted wire body, and the headers are set on req. It costs
+// three allocations (the body, the headers' text, their value slices): the
+// working buffers are pooled and the constant header values shared.
 func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
-	sealed, err := s.Seal(body, Fixed{})
+	w := work.Get().(*scratch)
+	defer w.put()
+	out, text, n, err := s.seal(w, body, Fixed{})
 	if err != nil {
 		return nil, err
 	}
-	sealed.setHeaders(req.Header)
-	return sealed.Body, nil
+	t := string(text)
+	v := &[3]string{t[:n], t[n : n+32], t[n+32:]}
+	h := req.Header
+	h["Content-Type"], h["X-Agentid"] = jsonType, s.agent
+	h["X-Timestamp"], h["X-Nonce"], h["X-Signature"] = v[0:1:1], v[1:2:2], v[2:3:3]
+	return out, nil
 }
+
+// jsonType is the one Content-Type the vendor reads; shared, never modified (a
+// header's Add appends to a copy: its capacity is 1).
+var jsonType = []string{"application/json"}
+
+// scratch is one Seal's working memory, pooled so that a request allocates only
+// what it hands on.
+type scratch struct {
+	buf  []byte             // GCM output, then the signed string
+	rnd  [IVSize + 16]byte  // the IV and the nonce's bytes
+	text [19 + 32 + 64]byte // x-timestamp, x-nonce, x-signature
+}
+
+var work = sync.Pool{New: func() any { return new(scratch) }}
+
+func (w *scratch) put() {
+	if cap(w.buf) <= 64<<10 { // bounded memory: a huge body's buffer is not kept
+		work.Put(w)
+	}
+}
+
+// seal writes the wire body (newly allocated) and, in w.text, the header values
+// timestamp|nonce|signature, the timestamp being n bytes.
+func (s *Signer) seal(w *scratch, plain []byte, fixed Fixed) (body, text []byte, n int, err error) {
+	if len(plain) == 0 {
+		plain = emptyObject
+	}
+	rand.Read(w.rnd[:])
+	iv := w.rnd[:IVSize]
+	if fixed.IV != nil {
+		if len(fixed.IV) != IVSize {
+			return nil, nil, 0, fmt.Errorf("vertexplay: the IV must be %d bytes, got %d", IVSize, len(fixed.IV))
+		}
+		iv = fixed.IV
+	}
+	text = w.text[:0]
+	if fixed.Timestamp == "" {
+		text = strconv.AppendInt(text, s.clock.Now().UnixMilli(), 10)
+	} else if _, err := strconv.ParseUint(fixed.Timestamp, 10, 63); err != nil {
+		return nil, nil, 0, fmt.Errorf("vertexplay: the timestamp must be Unix milliseconds in decimal")
+	} else {
+		text = append(text, fixed.Timestamp...)
+	}
+	n = len(text)
+	if fixed.Nonce == "" {
+		text = hex.AppendEncode(text, w.rnd[IVSize:])
+	} else if !isNonce(fixed.Nonce) {
+		return nil, nil, 0, fmt.Errorf("vertexplay: the nonce must be 32 lowercase hex characters")
+	} else {
+		text = append(text, fixed.Nonce...)
+	}
+	size := len(wirePrefix) + ivChars + tagChars + base64.StdEncoding.EncodedLen(len(plain)) + len(wireSuffix)
+	body = append(make([]byte, 0, size), wirePrefix...)
+	body, w.buf = appendCipherText(body, w.buf, s.aead, iv, plain)
+	body = append(body, wireSuffix...)
+	ct := body[len(wirePrefix) : len(body)-len(wireSuffix)]
+	w.buf = signedString(w.buf[:0], s.version, s.agentID, text[:n], text[n:n+32], ct, body)
+	sum := sha256.Sum256(w.buf)
+	return body, hex.AppendEncode(text, sum[:]), n, nil
+}
+
+var emptyObject = []byte("{}")
 
 // String describes the signer without its key. String and Format have value
 // receivers so that a Signer value, not only a pointer, prints redacted.
@@ -183,8 +214,7 @@ func isNonce(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
 			return false
 		}
 	}
