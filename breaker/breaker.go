@@ -12,12 +12,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/attribute"
 
+	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/internal/keyed"
 	"github.com/authwire/authwire/internal/reqbody"
 	"github.com/authwire/authwire/internal/telemetry"
 	"github.com/authwire/authwire/outcome"
@@ -63,6 +64,11 @@ type Config struct {
 	// package redisstore provides one. Without it each breaker is a local
 	// gobreaker.CircuitBreaker.
 	Store SharedStore
+	// IdleTTL drops the breaker of a key unused for this long (a client that
+	// touches many hosts must not keep one for each forever); zero means 10
+	// minutes, negative never drops any. Clock times it; nil means the wall clock.
+	IdleTTL time.Duration
+	Clock   clock.Clock
 }
 
 // executor is what gobreaker's local and distributed breakers have in common.
@@ -73,8 +79,7 @@ type executor interface {
 // Set holds one breaker per key, created on first use.
 type Set struct {
 	cfg Config
-	mu  sync.Mutex
-	m   map[string]executor
+	m   *keyed.Map[executor]
 }
 
 // NewSet returns a set of breakers configured by cfg.
@@ -88,15 +93,14 @@ func NewSet(cfg Config) *Set {
 	if cfg.MaxRequests == 0 {
 		cfg.MaxRequests = 1
 	}
-	return &Set{cfg: cfg, m: make(map[string]executor)}
+	s := &Set{cfg: cfg}
+	s.m = keyed.New(keyed.Config[executor]{IdleTTL: cfg.IdleTTL, Clock: cfg.Clock, New: s.newBreaker})
+	return s
 }
 
-func (s *Set) get(key string) executor {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e := s.m[key]; e != nil {
-		return e
-	}
+func (s *Set) get(key string) executor { return s.m.Get(key) }
+
+func (s *Set) newBreaker(key string) executor {
 	n := s.cfg.ConsecutiveFailures
 	st := gobreaker.Settings{
 		Name:          key,
@@ -114,7 +118,6 @@ func (s *Set) get(key string) executor {
 	if s.cfg.Store != nil {
 		e = newShared(s, key, st)
 	}
-	s.m[key] = e
 	return e
 }
 

@@ -30,7 +30,8 @@ func TestByStatus(t *testing.T) {
 		after  time.Duration
 	}{
 		{200, nil, outcome.Success, 0},
-		{302, nil, outcome.Success, 0},
+		{302, nil, outcome.Permanent, 0}, // a redirect that reached the caller was not followed
+		{304, nil, outcome.Success, 0},
 		{400, nil, outcome.Permanent, 0},
 		{401, nil, outcome.TokenRejected, 0},
 		{403, nil, outcome.Permanent, 0},
@@ -116,7 +117,9 @@ func TestFromError(t *testing.T) {
 		{"refused before sending", ctx, dial, outcome.Transient, true},
 		{"dns", ctx, &net.DNSError{Err: "no such host"}, outcome.Transient, true},
 		{"reset after sending", ctx, io.ErrUnexpectedEOF, outcome.Unknown, false},
-		{"caller gave up", cancelled, context.Canceled, outcome.Permanent, false},
+		{"caller gave up after sending", cancelled, context.Canceled, outcome.Unknown, false},
+		{"caller gave up before sending", cancelled, outcome.NotSent(context.Canceled), outcome.Permanent, false},
+		{"limiter gave up, caller still there", ctx, outcome.NotSent(errors.New("wait")), outcome.Transient, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := outcome.FromError(tc.ctx, tc.err)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/internal/keyed"
 	"github.com/authwire/authwire/internal/reqbody"
 	"github.com/authwire/authwire/internal/telemetry"
 	"github.com/authwire/authwire/outcome"
@@ -76,6 +77,12 @@ type Config struct {
 	Pause time.Duration
 	// MaxPause caps any one pause, hint or not; zero means 1 minute.
 	MaxPause time.Duration
+	// IdleTTL drops the state of a key unused for this long, so that a client
+	// touching many hosts does not keep a bucket for each forever; zero means 10
+	// minutes, negative never drops any. A key that is paused or whose bucket is
+	// not full again is kept however long it was unused: dropping it would forget
+	// what the vendor said.
+	IdleTTL time.Duration
 	// Clock is the time source; nil means the wall clock.
 	Clock clock.Clock
 	// Logger, if set, gets one line per wait and per slow-down.
@@ -86,8 +93,7 @@ type Config struct {
 // vendor's rate-limit answers. The zero value is not usable; call [NewAdaptive].
 type Adaptive struct {
 	cfg  Config
-	mu   sync.Mutex
-	keys map[string]*bucket
+	keys *keyed.Map[*bucket]
 }
 
 type bucket struct {
@@ -129,23 +135,36 @@ func (cfg Config) WithDefaults() Config {
 
 // NewAdaptive returns an adaptive limiter.
 func NewAdaptive(cfg Config) *Adaptive {
-	return &Adaptive{cfg: cfg.WithDefaults(), keys: make(map[string]*bucket)}
+	a := &Adaptive{cfg: cfg.WithDefaults()}
+	a.keys = keyed.New(keyed.Config[*bucket]{
+		IdleTTL: a.cfg.IdleTTL,
+		Clock:   a.cfg.Clock,
+		New: func(string) *bucket {
+			return &bucket{lim: rate.NewLimiter(rate.Limit(a.cfg.Rate), a.cfg.Burst), rate: a.cfg.Rate}
+		},
+		Busy: a.busy,
+	})
+	return a
 }
 
-func (a *Adaptive) bucket(key string) *bucket {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	b := a.keys[key]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(rate.Limit(a.cfg.Rate), a.cfg.Burst), rate: a.cfg.Rate}
-		a.keys[key] = b
+// busy reports whether b holds state that dropping it would forget: a pause, a
+// lowered rate that would not have recovered by now, or a bucket not yet full
+// again.
+func (a *Adaptive) busy(b *bucket, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.until.After(now) {
+		return true
 	}
-	return b
+	if b.rate < a.cfg.Rate && b.rate+a.cfg.Increase*now.Sub(b.adjusted).Seconds() < a.cfg.Rate {
+		return true
+	}
+	return b.lim.TokensAt(now) < float64(a.cfg.Burst)
 }
 
 // Rate returns the current rate of key in requests per second.
 func (a *Adaptive) Rate(key string) float64 {
-	b := a.bucket(key)
+	b := a.keys.Get(key)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.rate
@@ -153,8 +172,8 @@ func (a *Adaptive) Rate(key string) float64 {
 
 // Wait implements [Limiter].
 func (a *Adaptive) Wait(ctx context.Context, key string) error {
-	b := a.bucket(key)
 	now := a.cfg.Clock.Now()
+	b := a.keys.GetAt(key, now)
 	b.mu.Lock()
 	at := now
 	if b.until.After(now) {
@@ -198,8 +217,8 @@ func (a *Adaptive) Observe(key string, res outcome.Result) {
 	default:
 		return
 	}
-	b := a.bucket(key)
 	now := a.cfg.Clock.Now()
+	b := a.keys.GetAt(key, now)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old := b.rate
@@ -254,6 +273,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if err := t.Limiter.Wait(req.Context(), key); err != nil {
 		reqbody.Close(req)
+		// The request never left: say so, so that a caller who gave up while it
+		// waited gets the context's error, not "may have been processed".
+		if _, typed := outcome.KindOf(err); !typed {
+			err = outcome.NotSent(err)
+		}
 		return nil, err
 	}
 	rt := t.Base

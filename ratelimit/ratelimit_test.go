@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"testing"
@@ -131,4 +132,29 @@ func ExampleNewAdaptive() {
 	// Output:
 	// 5
 	// 8
+}
+
+// TestIdleEvictionKeepsAPause: dropping idle keys must not forget what the vendor
+// said: a key paused for longer than the idle TTL is still paused afterwards.
+func TestIdleEvictionKeepsAPause(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	a := ratelimit.NewAdaptive(ratelimit.Config{Rate: 10, Pause: 30 * time.Minute, MaxPause: time.Hour, IdleTTL: time.Minute, Clock: clk})
+	a.Observe("paused", outcome.Result{Kind: outcome.RateLimited}) // 30 minutes
+	a.Observe("idle", outcome.Result{Kind: outcome.Success})
+	clk.Advance(20 * time.Minute)
+	a.Observe("other", outcome.Result{Kind: outcome.Success}) // runs the sweep that is due
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	short, cancelShort := context.WithDeadline(ctx, time.Now().Add(time.Minute))
+	defer cancelShort()
+	if err := a.Wait(short, "paused"); !errors.Is(err, ratelimit.ErrDeadline) {
+		t.Fatalf("Wait on the paused key: %v; want ErrDeadline (10 more minutes of pause)", err)
+	}
+	if got := a.Rate("paused"); got != 5 {
+		t.Fatalf("rate of the paused key %v, want the lowered 5", got)
+	}
+	if err := a.Wait(ctx, "idle"); err != nil {
+		t.Fatalf("Wait on an idle key: %v", err)
+	}
 }

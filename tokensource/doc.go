@@ -18,6 +18,14 @@
 //   - a failed background refresh keeps serving the valid token and backs off; an
 //     error that says retrying cannot help (outcome.IsPermanent: a wrong password)
 //     is returned at once and held, so it never becomes a login loop;
+//   - a Fetcher that panics is a bug, not a crash: every caller waiting for that
+//     login gets a [*PanicError] (background refreshes too, where no caller could
+//     have recovered it);
+//   - a token that lives no longer than the expiry skew is used, not refetched on
+//     every call: for half its life, and — when the vendor keeps issuing such
+//     tokens — for a backoff that doubles with each one, so logins slow down
+//     instead of storming; the condition is logged once. A lifetime from
+//     expires_in is capped at a year, never overflowing;
 //   - a [Store] (memory by default, Redis in package redisstore) shares tokens
 //     between processes; a Store that is also a [Locker] makes one replica log in.
 //

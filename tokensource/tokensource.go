@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,10 +49,12 @@ type Source struct {
 	cur   atomic.Pointer[entry]
 	group singleflight.Group
 
-	refreshing atomic.Bool  // a background refresh is running
-	nextTry    atomic.Int64 // unix ns before which no background refresh starts (backoff)
-	failures   atomic.Int32 // consecutive refresh failures
-	held       atomic.Pointer[heldError]
+	refreshing  atomic.Bool  // a background refresh is running
+	shortStreak atomic.Int32 // consecutive fetched tokens that lived no longer than the skew
+	warnedShort atomic.Bool  // the short lifetime was logged
+	nextTry     atomic.Int64 // unix ns before which no background refresh starts (backoff)
+	failures    atomic.Int32 // consecutive refresh failures
+	held        atomic.Pointer[heldError]
 
 	ctx    context.Context // cancelled by Close: stops in-flight fetches
 	cancel context.CancelFunc
@@ -121,7 +125,13 @@ func (s *Source) slow(ctx context.Context) (*oauth2.Token, error) {
 		if r.Err != nil {
 			return nil, r.Err
 		}
-		return r.Val.(*entry).tok, nil
+		e, _ := r.Val.(*entry)
+		if e == nil || e.tok == nil {
+			// Every path of the flight returns an entry or an error; never hand a
+			// caller a nil token with a nil error.
+			return nil, errNoToken
+		}
+		return e.tok, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -144,8 +154,10 @@ func (s *Source) refreshInBackground(due *entry, now int64) {
 		// starting a second one; either way the flag is cleared when it ends.
 		defer s.refreshing.Store(false)
 		s.group.Do(fetchKey, func() (any, error) {
-			// The caller saw due before another refresh replaced it: nothing to do.
-			if cur := s.cur.Load(); cur != due {
+			// The caller saw due before another refresh replaced it with a token
+			// still valid: nothing to do. A token Invalidate dropped meanwhile (cur
+			// nil) is not a replacement: callers joining this flight need one.
+			if cur := s.cur.Load(); cur != due && s.valid(cur, s.cfg.clock.Now().UnixNano()) {
 				return cur, nil
 			}
 			return s.fetchAs(context.Background(), true)
@@ -164,7 +176,7 @@ func (s *Source) fetchAs(parent context.Context, background bool) (*entry, error
 	if !background {
 		// A caller that saw no valid token may arrive just after another fetch
 		// published one and left the flight: use that one instead of logging in again.
-		if e := s.cur.Load(); e != nil && (e.expiry == 0 || start.UnixNano() < e.expiry) {
+		if e := s.cur.Load(); s.valid(e, start.UnixNano()) {
 			return e, nil
 		}
 	}
@@ -257,10 +269,10 @@ func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) 
 		}
 	}
 
-	tok, err := s.fetcher.Fetch(ctx)
+	tok, err := s.callFetcher(ctx)
 	now := s.cfg.clock.Now()
 	if err == nil && tok == nil {
-		err = errors.New("tokensource: fetcher returned no token and no error")
+		err = errNoToken
 	}
 	if err != nil {
 		n := s.failures.Add(1)
@@ -273,7 +285,7 @@ func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) 
 	s.failures.Store(0)
 	s.nextTry.Store(0)
 	s.held.Store(nil)
-	e := s.newEntry(tok, now)
+	e := s.newEntry(ctx, tok, now)
 	s.cur.Store(e)
 	if st := s.cfg.store; st != nil {
 		_ = st.Save(ctx, s.cfg.key, e.tok) // best effort: the local cache still works
@@ -304,22 +316,90 @@ func (s *Source) loadShared(ctx context.Context, stale *entry) *entry {
 	return e
 }
 
-func (s *Source) newEntry(tok *oauth2.Token, now time.Time) *entry {
+func (s *Source) newEntry(ctx context.Context, tok *oauth2.Token, now time.Time) *entry {
 	if s.cfg.sliding > 0 {
 		exp := now.Add(s.cfg.sliding)
 		if tok.Expiry.IsZero() || exp.Before(tok.Expiry) {
 			tok = withExpiry(tok, exp)
 		}
 	} else if tok.Expiry.IsZero() && tok.ExpiresIn > 0 {
-		tok = withExpiry(tok, now.Add(time.Duration(tok.ExpiresIn)*time.Second))
+		// Capped: an absurd expires_in must not overflow into a lifetime of a
+		// fraction of a second (a login per call).
+		life := maxLifetime
+		if tok.ExpiresIn < int64(maxLifetime/time.Second) {
+			life = time.Duration(tok.ExpiresIn) * time.Second
+		}
+		tok = withExpiry(tok, now.Add(life))
 	}
 	e := &entry{tok: tok}
-	if !tok.Expiry.IsZero() {
-		e.expiry = tok.Expiry.Add(-s.cfg.skew).UnixNano()
+	if tok.Expiry.IsZero() {
+		s.shortStreak.Store(0)
+		return e
 	}
-	e.refreshAt = s.refreshAt(now.UnixNano(), e.expiry)
+	life := tok.Expiry.Sub(now)
+	if life > s.cfg.skew {
+		s.shortStreak.Store(0)
+		e.expiry = tok.Expiry.Add(-s.cfg.skew).UnixNano()
+		e.refreshAt = s.refreshAt(now.UnixNano(), e.expiry)
+		return e
+	}
+	// The token lives no longer than the skew: treating it as expired on arrival
+	// would mean a login per call. Use it — half its life, and for a vendor that
+	// keeps issuing such tokens at least a backoff that doubles with each one in a
+	// row (1 s, 2 s, … up to the refresh backoff's maximum), so that logins slow
+	// down instead of storming. If the vendor does reject it, the re-auth layer's
+	// Invalidate replaces it. No early refresh: it would be one more login.
+	n := int(s.shortStreak.Add(1))
+	use := max(life/2, backoff(s.cfg.backoffMin, s.cfg.backoffMax, n))
+	e.expiry = now.Add(use).UnixNano()
+	if s.warnedShort.CompareAndSwap(false, true) && s.cfg.logger != nil {
+		s.cfg.logger.WarnContext(ctx, "authwire: token lifetime shorter than the expiry skew; using it anyway (logged once)",
+			slog.String("vendor", s.cfg.name), slog.Duration("lifetime", life), slog.Duration("skew", s.cfg.skew),
+			slog.Duration("used_for", use))
+	}
 	return e
 }
+
+// maxLifetime caps a token lifetime read from expires_in.
+const maxLifetime = 365 * 24 * time.Hour
+
+// valid reports whether e holds a token usable at now.
+func (s *Source) valid(e *entry, now int64) bool {
+	return e != nil && (e.expiry == 0 || now < e.expiry)
+}
+
+// callFetcher runs the Fetcher, turning a panic into an error: it runs under
+// single flight (on a goroutine of its own for background refreshes), where a
+// panic would reach no caller that could recover it and would end the process.
+func (s *Source) callFetcher(ctx context.Context) (tok *oauth2.Token, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			tok, err = nil, &PanicError{Value: v}
+			if s.cfg.logger != nil {
+				s.cfg.logger.ErrorContext(ctx, "authwire: token fetcher panicked", slog.String("vendor", s.cfg.name),
+					slog.String("panic", err.Error()), slog.String("stack", string(debug.Stack())))
+			}
+		}
+	}()
+	return s.fetcher.Fetch(ctx)
+}
+
+// PanicError is the error every waiter gets when the [Fetcher] panicked. Its
+// message names the panic's type only — a runtime error's text, never a value that
+// might carry a credential; Value holds the panic value itself.
+type PanicError struct {
+	Value any
+}
+
+// Error implements error.
+func (e *PanicError) Error() string {
+	if re, ok := e.Value.(runtime.Error); ok {
+		return "tokensource: fetcher panicked: " + re.Error()
+	}
+	return fmt.Sprintf("tokensource: fetcher panicked (%T)", e.Value)
+}
+
+var errNoToken = errors.New("tokensource: fetcher returned no token and no error")
 
 // refreshAt places the start of background refresh window before expiry, minus a
 // random jitter so replicas that fetched together do not refresh together; for
