@@ -33,6 +33,8 @@ const (
 		"the client does not ask for a token again until the token cache's hold period passes"
 )
 
+var biz = outcome.Rule{Kind: outcome.Permanent, Meaning: "business or validation error"}
+
 // envelope is VertexPlay's reply, {"code":0,"message":"No error.","data":{…},
 // "logUUID":"…"}, and its code table: reviewing the vendor's behaviour means
 // reading this. HTTP 401 is a rejected token whatever the body says (as code
@@ -45,28 +47,19 @@ var envelope = &outcome.Envelope{
 		Undocumented:   outcome.Transient,
 		RateLimitAfter: time.Second, // inferred: the vendor gives no delay for 77
 		Codes: map[int]outcome.Rule{
-			2:  {Kind: outcome.Permanent, Meaning: "balance not enough"},
-			3:  {Kind: outcome.Permanent, Meaning: "transaction already exists", Hint: "the transId was used before; see CheckTransaction"},
-			4:  {Kind: outcome.Permanent, Meaning: "business or validation error"},
-			5:  {Kind: outcome.Permanent, Meaning: "business or validation error"},
-			6:  {Kind: outcome.Permanent, Meaning: "business or validation error"},
+			2: {Kind: outcome.Permanent, Meaning: "balance not enough"},
+			3: {Kind: outcome.Permanent, Meaning: "transaction already exists", Hint: "the transId was used before; see CheckTransaction"},
+			4: biz, 5: biz, 6: biz, 8: biz, 14: biz, 19: biz, 37: biz, 38: biz, 81: biz, 82: biz,
 			7:  {Kind: outcome.Transient, Meaning: "internal error"},
-			8:  {Kind: outcome.Permanent, Meaning: "business or validation error"},
 			10: {Kind: outcome.Permanent, Meaning: "agent not found or blocked", Hint: credHint},
 			11: {Kind: outcome.Permanent, Meaning: "parameters error"},
 			12: {Kind: outcome.TokenRejected, Meaning: "authorization error"},
-			14: {Kind: outcome.Permanent, Meaning: "business or validation error"},
-			19: {Kind: outcome.Permanent, Meaning: "business or validation error"},
 			20: {Kind: outcome.Permanent, Meaning: "wallet locked"},
 			// Not a failure: the vendor accepted the transaction and is still
 			// processing it. The framework sees Success (no retry, no breaker
 			// count); the caller sees an error matching ErrPending.
 			35: {Kind: outcome.Success, Meaning: "transaction pending"},
-			37: {Kind: outcome.Permanent, Meaning: "business or validation error"},
-			38: {Kind: outcome.Permanent, Meaning: "business or validation error"},
 			77: {Kind: outcome.RateLimited, Meaning: "too many requests"},
-			81: {Kind: outcome.Permanent, Meaning: "business or validation error"},
-			82: {Kind: outcome.Permanent, Meaning: "business or validation error"},
 			83: {Kind: outcome.Permanent, Meaning: "signature verification failed", Hint: sigHint},
 			84: {Kind: outcome.Permanent, Meaning: "encryption failed", Hint: encHint},
 		},
