@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -136,7 +137,8 @@ func TestChaos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vpCfg := vertexplay.Config{BaseURL: vpSrv.URL, Credentials: vpCreds, Transport: vpT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}
+	vpCfg := vertexplay.Config{BaseURL: vpSrv.URL, Credentials: vpCreds,
+		Options: provider.Options{Transport: vpT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}}
 	vp, err := vertexplay.New(vpCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -431,7 +433,7 @@ func categorize(j job, err error) string {
 	var unresolved *vertexplay.UnresolvedError
 	if errors.As(err, &unresolved) {
 		var ve *vertexplay.Error
-		if errors.As(unresolved.Check, &ve) && ve.Code == vertexplaytest.CodeTransactionNotFound {
+		if errors.As(unresolved.Check, &ve) && ve.Code == strconv.Itoa(vertexplaytest.CodeTransactionNotFound) {
 			return catNotPerformed
 		}
 		return catUnresolved

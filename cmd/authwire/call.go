@@ -561,7 +561,7 @@ func errLine(vendor string, err error) string {
 	case errors.As(err, &ik):
 		line = vendorLine(ik.Code != "", ik.Code, ik.Message, ik.HTTPStatus, ik.Kind, "trace_id", ik.TraceID, cliHint(vendor, ik.Hint))
 	case errors.As(err, &vp):
-		line = vendorLine(vp.Code >= 0, strconv.Itoa(vp.Code), vp.Message, vp.HTTPStatus, vp.Kind, "logUUID", vp.LogUUID, cliHint(vendor, vp.Hint))
+		line = vendorLine(vp.Code != "", vp.Code, vp.Message, vp.HTTPStatus, vp.Kind, vp.TraceLabel, vp.TraceID, cliHint(vendor, vp.Hint))
 	default:
 		line = err.Error()
 	}

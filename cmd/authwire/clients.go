@@ -107,22 +107,12 @@ func newClient(s clientSpec) (*vendorClient, error) {
 		if err != nil {
 			return nil, usagef("%s/%s/%s: %v", envVPAgent, envVPAPIKey, envVPSecret, err)
 		}
-		// Logins are the token fetches that reached /v2/auth (not those loaded from a store).
-		var n atomic.Int64
-		opts := []tokensource.Option{tokensource.WithObserver(func(e tokensource.Event) {
-			if e.Err == nil && !e.Shared {
-				n.Add(1)
-			}
-		})}
-		if s.tokens != nil {
-			opts = append(opts, tokensource.WithStore(s.tokens, "vertexplay|"+strings.TrimRight(s.baseURL, "/")+"|"+creds.AgentID))
-		}
-		c, err := vertexplay.New(vertexplay.Config{BaseURL: s.baseURL, Credentials: creds, Transport: s.wire, Limiter: s.limiter,
-			Breakers: s.breakers, Retry: s.retry, SignatureVersion: ver, TokenOptions: opts})
+		c, err := vertexplay.New(vertexplay.Config{BaseURL: s.baseURL, Credentials: creds, SignatureVersion: ver, Options: provider.Options{
+			Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry, TokenStore: s.tokens}})
 		if err != nil {
 			return nil, &usageError{err}
 		}
-		vc.http, vc.classify, vc.logins, vc.close = c.HTTPClient(), vertexplay.Classify, n.Load, func() { c.Close() }
+		vc.http, vc.classify, vc.logins, vc.close = c.HTTPClient(), vertexplay.Classify, c.Logins, func() { c.Close() }
 		vc.url = strings.TrimRight(s.baseURL, "/") + s.path
 		vc.token = func(ctx context.Context) (string, error) {
 			tok, err := c.TokenSource().TokenContext(ctx)

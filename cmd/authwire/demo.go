@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -433,9 +434,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 	c, err := vertexplay.New(vertexplay.Config{
 		BaseURL:     srv.URL,
 		Credentials: sim.Credentials(),
-		Limiter:     v.limiter(),
-		Breakers:    v.cnt.breakers(demoBreaker),
-		Retry:       v.cnt.retry(demoRetry),
+		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
 	})
 	if err != nil {
 		srv.Close()
@@ -460,7 +459,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 			var ve *vertexplay.Error
 			if errors.As(err, &ue) {
 				end, uerr = endUnresolved, nil
-				if errors.As(ue.Check, &ve) && ve.Code == vertexplaytest.CodeTransactionNotFound {
+				if errors.As(ue.Check, &ve) && ve.Code == strconv.Itoa(vertexplaytest.CodeTransactionNotFound) {
 					end = endNotDone
 				}
 			}
