@@ -482,15 +482,8 @@ func categorize(j job, err error) string {
 
 // isVendorError reports whether err is (or wraps) the vendor's own *Error.
 func isVendorError(vendor string, err error) bool {
-	switch vendor {
-	case "nxcloud":
-		return errors.As(err, new(*nxcloud.Error))
-	case "icekredit":
-		return errors.As(err, new(*icekredit.Error))
-	case "vertexplay":
-		return errors.As(err, new(*vertexplay.Error))
-	}
-	return false
+	var ve *outcome.Error
+	return errors.As(err, &ve) && ve.Vendor == vendor
 }
 
 func checkNXCloud(t *testing.T, sim *nxcloudtest.Server, rec *recorder, results []result) {

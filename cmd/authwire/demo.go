@@ -306,12 +306,8 @@ func expected(err error, sideEffect bool) (ending, error) {
 }
 
 func isVendorError(err error) bool {
-	var (
-		nx *nxcloud.Error
-		ik *icekredit.Error
-		vp *vertexplay.Error
-	)
-	return errors.As(err, &nx) || errors.As(err, &ik) || errors.As(err, &vp)
+	var ve *outcome.Error
+	return errors.As(err, &ve)
 }
 
 // demoNXCloud: getCode (an SMS: never re-sent when its outcome is unknown), OTA
