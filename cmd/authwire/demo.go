@@ -82,6 +82,12 @@ var why = map[ending]string{
 	endRejected2:   "re-auth re-sends once with a fresh token and never loops",
 }
 
+// options are the stack settings the demo gives every vendor's Config: the
+// same for the three, each with its own counters.
+func (v *demoVendor) options() provider.Options {
+	return provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)}
+}
+
 // limiter is the demo's limiter for v. Its waits are counted where the
 // limiter decides to wait — it sleeps on its Clock only then — not by timing
 // Wait, which a busy machine could stretch past any threshold.
@@ -323,7 +329,7 @@ func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 	c, err := nxcloud.New(nxcloud.Config{
 		BaseURL:     srv.URL,
 		Credentials: nxcloud.NewCredentials(nxcloudtest.AccessKey, nxcloudtest.AccessSecret),
-		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
+		Options:     v.options(),
 	})
 	if err != nil {
 		srv.Close()
@@ -385,7 +391,7 @@ func demoIceKredit(cfg demoConfig) (*demoVendor, error) {
 		LoginURL:    login.URL,
 		BaseURL:     api.URL,
 		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
-		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
+		Options:     v.options(),
 	})
 	if err != nil {
 		login.Close()
@@ -430,7 +436,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 	c, err := vertexplay.New(vertexplay.Config{
 		BaseURL:     srv.URL,
 		Credentials: sim.Credentials(),
-		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
+		Options:     v.options(),
 	})
 	if err != nil {
 		srv.Close()
