@@ -460,10 +460,11 @@ func (a *app) call(o *callOptions, v vendorInfo, path string, summary bool) erro
 			if err != nil {
 				fail++
 				if a.ctx.Err() == nil {
+					line := errLine(v.name, err)
 					if errors.Is(err, context.DeadlineExceeded) {
-						err = fmt.Errorf("no answer within %s (--timeout): %w", o.timeout, err)
+						line = timeoutLine(v.name, o.timeout, err)
 					}
-					fmt.Fprintln(a.stderr, errLine(v.name, err))
+					fmt.Fprintln(a.stderr, line)
 				}
 				return
 			}
@@ -483,6 +484,17 @@ func (a *app) call(o *callOptions, v vendorInfo, path string, summary bool) erro
 		return &exitError{exitFail}
 	}
 	return nil
+}
+
+// timeoutLine is the stderr line of a call that --timeout ended. Every layer's
+// message ends in "context deadline exceeded"; what matters beyond the
+// deadline is whether the request may have been processed.
+func timeoutLine(vendor string, d time.Duration, err error) string {
+	line := fmt.Sprintf("authwire: %s: no answer within %s (--timeout)", vendor, d)
+	if errors.Is(err, outcome.ErrUnknown) {
+		line += ": the request may have been processed and was not re-sent"
+	}
+	return line
 }
 
 func finalWord(err error) string {
