@@ -326,11 +326,7 @@ func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 	sim.SetChaos(nxcloudtest.Chaos{ServerErrorRate: 0.02, RateLimitRate: 0.01, LoseRate: 0.01, LatencyRate: 0.05, Latency: 15 * time.Millisecond})
 	srv := httptest.NewServer(sim)
 	v := &demoVendor{name: "nxcloud"}
-	c, err := nxcloud.New(nxcloud.Config{
-		BaseURL:     srv.URL,
-		Credentials: nxcloud.NewCredentials(nxcloudtest.AccessKey, nxcloudtest.AccessSecret),
-		Options:     v.options(),
-	})
+	c, err := nxcloud.New(nxcloud.Config{Options: v.options(), BaseURL: srv.URL, Credentials: nxcloud.NewCredentials(nxcloudtest.AccessKey, nxcloudtest.AccessSecret)})
 	if err != nil {
 		srv.Close()
 		return nil, err
@@ -387,12 +383,8 @@ func demoIceKredit(cfg demoConfig) (*demoVendor, error) {
 	login := httptest.NewServer(sim)
 	api := httptest.NewServer(sim)
 	v := &demoVendor{name: "icekredit"}
-	c, err := icekredit.New(icekredit.Config{
-		LoginURL:    login.URL,
-		BaseURL:     api.URL,
-		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
-		Options:     v.options(),
-	})
+	c, err := icekredit.New(icekredit.Config{Options: v.options(), LoginURL: login.URL, BaseURL: api.URL,
+		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password)})
 	if err != nil {
 		login.Close()
 		api.Close()
@@ -433,11 +425,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 	})
 	srv := httptest.NewServer(sim)
 	v := &demoVendor{name: "vertexplay"}
-	c, err := vertexplay.New(vertexplay.Config{
-		BaseURL:     srv.URL,
-		Credentials: sim.Credentials(),
-		Options:     v.options(),
-	})
+	c, err := vertexplay.New(vertexplay.Config{Options: v.options(), BaseURL: srv.URL, Credentials: sim.Credentials()})
 	if err != nil {
 		srv.Close()
 		return nil, err
