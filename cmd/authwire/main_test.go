@@ -324,3 +324,34 @@ func newSims(t *testing.T) (nx *nxcloudtest.Server, ik *icekredittest.Server, vp
 	t.Cleanup(func() { s1.Close(); s2.Close(); s3.Close() })
 	return nx, ik, vp, s1.URL, s2.URL, s3.URL
 }
+
+// TestInsecureHTTPReachesTheProvider: --insecure-http is passed to the provider
+// (Options.AllowInsecureHTTP), so a plain-http origin that is not loopback —
+// 0.0.0.0, which Linux routes to this host, so the simulators answer — is
+// accepted by the CLI's check and by the provider's own, and the call succeeds;
+// without the flag the CLI refuses it first (exit 2, naming the flag).
+func TestInsecureHTTPReachesTheProvider(t *testing.T) {
+	_, _, _, nxURL, ikURL, vpURL := newSims(t)
+	unspecified := func(u string) string { return strings.Replace(u, "127.0.0.1", "0.0.0.0", 1) }
+	tests := []struct {
+		vendor string
+		env    map[string]string
+		args   []string
+	}{
+		{"nxcloud", nxEnv, []string{"--base-url", unspecified(nxURL), nxcloud.PathLogin}},
+		{"icekredit", ikEnv, []string{"--base-url", unspecified(ikURL), "--login-url", unspecified(ikURL), "/person-ds/credit/NigeriaAutoDecision",
+			"-d", `{"ID":"1","mobile":"2","equipment_sn":"3","sn":"4","borrow_count":0}`}},
+		{"vertexplay", vpEnv, []string{"--base-url", unspecified(vpURL), "/v2/games"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.vendor, func(t *testing.T) {
+			args := append([]string{"call", tt.vendor, "--retries", "0"}, tt.args...)
+			if code, _, stderr := cli(t, tt.env, args...); code != exitUsage || !strings.Contains(stderr, "--insecure-http") {
+				t.Errorf("without --insecure-http: exit %d, stderr %q; want %d naming the flag", code, stderr, exitUsage)
+			}
+			if code, stdout, stderr := cli(t, tt.env, append(args, "--insecure-http")...); code != exitOK {
+				t.Errorf("with --insecure-http: exit %d, stdout %q, stderr %q; want %d", code, stdout, stderr, exitOK)
+			}
+		})
+	}
+}
