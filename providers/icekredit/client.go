@@ -78,8 +78,8 @@ type Client struct {
 
 // New validates cfg and builds the client. Nothing is sent until the first call.
 func New(cfg Config) (*Client, error) {
-	if err := cfg.Credentials.valid(); err != nil {
-		return nil, err
+	if m := cfg.Credentials.redacted().Missing(); m != "" {
+		return nil, fmt.Errorf("icekredit: Config.Credentials.%s is not set: build the Credentials with NewCredentials or NewCredentialsFromMD5", m)
 	}
 	if cfg.LoginEncoding != Form && cfg.LoginEncoding != JSON {
 		return nil, fmt.Errorf("icekredit: Config.LoginEncoding %d is neither Form nor JSON", cfg.LoginEncoding)

@@ -510,7 +510,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		want string
 	}{
 		{"no merchant", icekredit.Config{Credentials: icekredit.NewCredentials("", "x")}, "MerchantName"},
-		{"no password", icekredit.Config{Credentials: icekredit.Credentials{MerchantName: "acme"}}, "no password"},
+		{"no password", icekredit.Config{Credentials: icekredit.Credentials{MerchantName: "acme"}}, "Password"},
 		{"bad login URL", icekredit.Config{Credentials: good, LoginURL: "sso-ng"}, "LoginURL"},
 		{"bad base URL", icekredit.Config{Credentials: good, BaseURL: "::"}, "BaseURL"},
 		{"bad encoding", icekredit.Config{Credentials: good, LoginEncoding: 7}, "LoginEncoding"},

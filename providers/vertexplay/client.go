@@ -121,15 +121,13 @@ func (c *Client) Call(ctx context.Context, path string, params, result any) erro
 	return nil
 }
 
-func secret(c Credentials) string { _, s := c.keys(); return s }
-
 // login is the provider.Login: one POST /v2/auth of {"agentId","secret"},
 // encrypted and signed by the login stack.
 func (c Credentials) login(ctx context.Context, lc *provider.LoginClient) (*oauth2.Token, error) {
 	plain, err := json.Marshal(struct {
 		AgentID string `json:"agentId"`
 		Secret  string `json:"secret"`
-	}{c.AgentID, secret(c)})
+	}{c.AgentID, c.secretKey.Reveal()})
 	if err != nil {
 		return nil, err
 	}

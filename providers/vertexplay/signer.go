@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/provider"
 )
 
 // Header names the vendor reads. Go canonicalises them on the wire (X-Agentid);
@@ -53,15 +54,14 @@ type Signer struct {
 
 // NewSigner returns a Signer for cfg, deriving the AES key once.
 func NewSigner(cfg SignerConfig) (*Signer, error) {
-	if err := cfg.Credentials.valid(); err != nil {
-		return nil, err
+	if m := cfg.Credentials.redacted().Missing(); m != "" {
+		return nil, fmt.Errorf("vertexplay: Config.Credentials.%s is not set: build the Credentials with NewCredentials", m)
 	}
 	derive := cfg.DeriveKey
 	if derive == nil {
 		derive = HexKey
 	}
-	apiKey, _ := cfg.Credentials.keys()
-	key, err := derive(apiKey)
+	key, err := derive(cfg.Credentials.apiKey.Reveal())
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ var emptyObject = []byte("{}")
 // String describes the signer without its key. String and Format have value
 // receivers so that a Signer value, not only a pointer, prints redacted.
 func (s Signer) String() string {
-	return fmt.Sprintf("vertexplay.Signer{AgentID:%q, Version:%s, Key:REDACTED}", abbrev(s.agentID), s.version)
+	return fmt.Sprintf("vertexplay.Signer{AgentID:%q, Version:%s, Key:REDACTED}", provider.Abbrev(s.agentID), s.version)
 }
 
 // Format writes [Signer.String] whatever the verb.
