@@ -1,6 +1,7 @@
 package icekredit
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -84,7 +85,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.LoginEncoding != Form && cfg.LoginEncoding != JSON {
 		return nil, fmt.Errorf("icekredit: Config.LoginEncoding %d is neither Form nor JSON", cfg.LoginEncoding)
 	}
-	c := &Client{baseURL: orDefault(cfg.BaseURL, DefaultBaseURL), loginURL: orDefault(cfg.LoginURL, DefaultLoginURL) + LoginPath, creds: cfg.Credentials}
+	c := &Client{baseURL: strings.TrimSuffix(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/"),
+		loginURL: strings.TrimSuffix(cmp.Or(cfg.LoginURL, DefaultLoginURL), "/") + LoginPath, creds: cfg.Credentials}
 	lu, err := url.Parse(c.loginURL)
 	if err != nil || lu.Host == "" {
 		return nil, fmt.Errorf("icekredit: Config.LoginURL %q is not an absolute URL", cfg.LoginURL)
@@ -108,13 +110,6 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		s = def
-	}
-	return strings.TrimSuffix(s, "/")
 }
 
 // String describes the client without its credentials.

@@ -112,13 +112,10 @@ func (s *Sealed) Header() http.Header {
 // Seal encrypts and signs plaintext (an empty one is sent as {}), drawing what
 // fixed leaves zero.
 func (s *Signer) Seal(plaintext []byte, fixed Fixed) (*Sealed, error) {
-	w := work.Get().(*scratch)
-	defer w.put()
-	body, text, n, err := s.seal(w, plaintext, fixed)
+	body, t, n, err := s.seal(plaintext, fixed)
 	if err != nil {
 		return nil, err
 	}
-	t := string(text)
 	return &Sealed{AgentID: s.agentID, Timestamp: t[:n], Nonce: t[n : n+32], Signature: t[n+32:], Version: s.version,
 		CipherText: string(body[len(wirePrefix) : len(body)-len(wireSuffix)]), Body: body}, nil
 }
@@ -128,13 +125,10 @@ func (s *Signer) Seal(plaintext []byte, fixed Fixed) (*Sealed, error) {
 // three allocations (the body, the headers' text, their value slices): the
 // working buffers are pooled and the constant header values shared.
 func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
-	w := work.Get().(*scratch)
-	defer w.put()
-	out, text, n, err := s.seal(w, body, Fixed{})
+	out, t, n, err := s.seal(body, Fixed{})
 	if err != nil {
 		return nil, err
 	}
-	t := string(text)
 	v := &[3]string{t[:n], t[n : n+32], t[n+32:]}
 	h := req.Header
 	h["Content-Type"], h["X-Agentid"] = jsonType, s.agent
@@ -162,9 +156,12 @@ func (w *scratch) put() {
 	}
 }
 
-// seal writes the wire body (newly allocated) and, in w.text, the header values
-// timestamp|nonce|signature, the timestamp being n bytes.
-func (s *Signer) seal(w *scratch, plain []byte, fixed Fixed) (body, text []byte, n int, err error) {
+// seal returns the wire body and the header values timestamp|nonce|signature in
+// one string, the timestamp being n bytes: the two allocations besides the
+// caller's own.
+func (s *Signer) seal(plain []byte, fixed Fixed) (body []byte, text string, n int, err error) {
+	w := work.Get().(*scratch)
+	defer w.put()
 	if len(plain) == 0 {
 		plain = emptyObject
 	}
@@ -172,34 +169,34 @@ func (s *Signer) seal(w *scratch, plain []byte, fixed Fixed) (body, text []byte,
 	iv := w.rnd[:IVSize]
 	if fixed.IV != nil {
 		if len(fixed.IV) != IVSize {
-			return nil, nil, 0, fmt.Errorf("vertexplay: the IV must be %d bytes, got %d", IVSize, len(fixed.IV))
+			return nil, "", 0, fmt.Errorf("vertexplay: the IV must be %d bytes, got %d", IVSize, len(fixed.IV))
 		}
 		iv = fixed.IV
 	}
-	text = w.text[:0]
+	t := w.text[:0]
 	if fixed.Timestamp == "" {
-		text = strconv.AppendInt(text, s.clock.Now().UnixMilli(), 10)
+		t = strconv.AppendInt(t, s.clock.Now().UnixMilli(), 10)
 	} else if _, err := strconv.ParseUint(fixed.Timestamp, 10, 63); err != nil {
-		return nil, nil, 0, fmt.Errorf("vertexplay: the timestamp must be Unix milliseconds in decimal")
+		return nil, "", 0, fmt.Errorf("vertexplay: the timestamp must be Unix milliseconds in decimal")
 	} else {
-		text = append(text, fixed.Timestamp...)
+		t = append(t, fixed.Timestamp...)
 	}
-	n = len(text)
+	n = len(t)
 	if fixed.Nonce == "" {
-		text = hex.AppendEncode(text, w.rnd[IVSize:])
+		t = hex.AppendEncode(t, w.rnd[IVSize:])
 	} else if !isNonce(fixed.Nonce) {
-		return nil, nil, 0, fmt.Errorf("vertexplay: the nonce must be 32 lowercase hex characters")
+		return nil, "", 0, fmt.Errorf("vertexplay: the nonce must be 32 lowercase hex characters")
 	} else {
-		text = append(text, fixed.Nonce...)
+		t = append(t, fixed.Nonce...)
 	}
 	size := len(wirePrefix) + ivChars + tagChars + base64.StdEncoding.EncodedLen(len(plain)) + len(wireSuffix)
 	body = append(make([]byte, 0, size), wirePrefix...)
 	body, w.buf = appendCipherText(body, w.buf, s.aead, iv, plain)
 	body = append(body, wireSuffix...)
 	ct := body[len(wirePrefix) : len(body)-len(wireSuffix)]
-	w.buf = signedString(w.buf[:0], s.version, s.agentID, text[:n], text[n:n+32], ct, body)
+	w.buf = signedString(w.buf[:0], s.version, s.agentID, t[:n], t[n:n+32], ct, body)
 	sum := sha256.Sum256(w.buf)
-	return body, hex.AppendEncode(text, sum[:]), n, nil
+	return body, string(hex.AppendEncode(t, sum[:])), n, nil
 }
 
 var emptyObject = []byte("{}")
@@ -213,17 +210,7 @@ func (s Signer) String() string {
 // Format writes [Signer.String] whatever the verb.
 func (s Signer) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
 
-func isNonce(s string) bool {
-	if len(s) != 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+func isNonce(s string) bool { return len(s) == 32 && strings.Trim(s, "0123456789abcdef") == "" }
 
 // Sizes fixed by the vendor's scheme.
 const (
