@@ -73,7 +73,6 @@ type Config struct {
 type Client struct {
 	*provider.Client
 	baseURL, loginURL string
-	creds             Credentials
 	login             *login
 }
 
@@ -86,7 +85,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("icekredit: Config.LoginEncoding %d is neither Form nor JSON", cfg.LoginEncoding)
 	}
 	c := &Client{baseURL: strings.TrimSuffix(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/"),
-		loginURL: strings.TrimSuffix(cmp.Or(cfg.LoginURL, DefaultLoginURL), "/") + LoginPath, creds: cfg.Credentials}
+		loginURL: strings.TrimSuffix(cmp.Or(cfg.LoginURL, DefaultLoginURL), "/") + LoginPath}
 	lu, err := url.Parse(c.loginURL)
 	if err != nil || lu.Host == "" {
 		return nil, fmt.Errorf("icekredit: Config.LoginURL %q is not an absolute URL", cfg.LoginURL)
@@ -114,7 +113,7 @@ func New(cfg Config) (*Client, error) {
 
 // String describes the client without its credentials.
 func (c *Client) String() string {
-	return fmt.Sprintf("icekredit.Client{BaseURL:%q, LoginURL:%q, Credentials:%v}", c.baseURL, c.loginURL, c.creds)
+	return fmt.Sprintf("icekredit.Client{BaseURL:%q, LoginURL:%q, Credentials:%v}", c.baseURL, c.loginURL, c.login.creds)
 }
 
 // GoString is String, so that %#v cannot reach the fields.

@@ -1,6 +1,7 @@
 package vertexplay
 
 import (
+	"cmp"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -70,12 +71,8 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := cfg.Version
-	switch v {
-	case 0:
-		v = SignatureV2
-	case SignatureV1, SignatureV2:
-	default:
+	v := cmp.Or(cfg.Version, SignatureV2)
+	if v != SignatureV1 && v != SignatureV2 {
 		return nil, fmt.Errorf("vertexplay: unknown signature version %d", int(v))
 	}
 	id := cfg.Credentials.AgentID
