@@ -60,7 +60,7 @@ func header(out, name string) string {
 }
 
 // TestSignNXCloudVectors reproduces every row of the spec's table
-// (shared/vendors/nxcloud.md) through "authwire sign nxcloud".
+// (the vendor's published test vectors, see docs/vendors/nxcloud.md) through "authwire sign nxcloud".
 func TestSignNXCloudVectors(t *testing.T) {
 	tests := []struct {
 		biz, action, body, alg, sign string
@@ -103,7 +103,7 @@ func TestSignNXCloudVectors(t *testing.T) {
 }
 
 // TestSignVertexPlayVectors reproduces the spec's vectors
-// (shared/vendors/vertexplay.md) through "authwire sign vertexplay".
+// (the vendor's published test vectors, see docs/vendors/vertexplay.md) through "authwire sign vertexplay".
 func TestSignVertexPlayVectors(t *testing.T) {
 	const ct = "AAECAwQFBgcICQoLtEv6HZIqrC1hTe3N6bWbTw==bTrUUSUnuf+tGVXeWLsQSglHxgqUdjXdbUcyuBTTCBvAt9AJkIqlBaB0g/mN1taven7Qb+6Drg4YDds="
 	tests := []struct{ version, sig string }{
