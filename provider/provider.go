@@ -267,7 +267,11 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		cancel()
 		return nil, unwrapURL(err)
 	}
-	resp.Body = &timedBody{ReadCloser: resp.Body, cancel: cancel, result: outcome.Read(resp, c.classifier)}
+	// Read first: it replaces resp.Body with the classified body, which is the
+	// one to wrap (the order of evaluation within one composite literal is not
+	// specified).
+	res := outcome.Read(resp, c.classifier)
+	resp.Body = &timedBody{ReadCloser: resp.Body, cancel: cancel, result: res}
 	return resp, nil
 }
 
