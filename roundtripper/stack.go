@@ -200,21 +200,42 @@ type perAttempt struct {
 }
 
 func (p *perAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := req.Context(), context.CancelFunc(nil)
+	if p.hook != nil && p.allows(req) {
+		// A shallow copy with its own headers: the body is shared, and the layer
+		// below consumes it as it would have consumed the original.
+		return p.roundTripOwned(ownedCopy(req, 0))
+	}
+	return p.send(req, false)
+}
+
+// roundTripOwned runs the hook on c itself: c is the attempt's own copy, made by
+// the token layer.
+func (p *perAttempt) roundTripOwned(c *http.Request) (*http.Response, error) {
+	if p.hook != nil && p.allows(c) {
+		p.hook(c)
+	}
+	return p.send(c, true)
+}
+
+func (p *perAttempt) allows(req *http.Request) bool {
+	return p.hosts.Allows(req.URL) || p.guard.Allows(req.URL)
+}
+
+// send sends r with the attempt timeout; owned says r is this attempt's own copy.
+func (p *perAttempt) send(r *http.Request, owned bool) (*http.Response, error) {
+	var cancel context.CancelFunc
 	if p.timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, p.timeout)
+		var ctx context.Context
+		ctx, cancel = context.WithTimeout(r.Context(), p.timeout)
+		r = r.WithContext(ctx)
 	}
-	// A shallow copy with its own headers: the body is shared, and the layer
-	// below consumes it as it would have consumed the original.
-	r := req.WithContext(ctx)
-	if p.hook != nil && (p.hosts.Allows(req.URL) || p.guard.Allows(req.URL)) {
-		r.Header = req.Header.Clone()
-		if r.Header == nil {
-			r.Header = make(http.Header)
-		}
-		p.hook(r)
+	var resp *http.Response
+	var err error
+	if owned {
+		resp, err = sendOwned(p.base, r)
+	} else {
+		resp, err = p.base.RoundTrip(r)
 	}
-	resp, err := p.base.RoundTrip(r)
 	if cancel == nil {
 		return resp, err
 	}
