@@ -13,17 +13,26 @@ import (
 )
 
 // TestFleetOfProcessesLogsInOnce runs 8 separate `authwire call icekredit`
-// processes at once against one simulator: sharing one Redis they log in once
-// between them; without it, once each.
+// processes at once against one simulator: sharing one Redis (a single node, or
+// a Redis Cluster given in go-redis's cluster URL form) they log in once between
+// them; without it, once each.
 func TestFleetOfProcessesLogsInOnce(t *testing.T) {
-	redisURL := os.Getenv("AUTHWIRE_TEST_REDIS")
-	if redisURL == "" {
-		const msg = "AUTHWIRE_TEST_REDIS is not set: run `source .ci/redis.sh` to start a test Redis"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + " — required under CI=true")
-		}
-		t.Skip(msg)
+	for _, env := range []string{"AUTHWIRE_TEST_REDIS", "AUTHWIRE_TEST_REDIS_CLUSTER"} {
+		t.Run(env, func(t *testing.T) {
+			redisURL := os.Getenv(env)
+			if redisURL == "" {
+				msg := env + " is not set: run `source .ci/redis.sh` to start the test Redis node and cluster"
+				if os.Getenv("CI") == "true" {
+					t.Fatal(msg + " — required under CI=true")
+				}
+				t.Skip(msg)
+			}
+			fleetOfProcessesLogsInOnce(t, redisURL)
+		})
 	}
+}
+
+func fleetOfProcessesLogsInOnce(t *testing.T, redisURL string) {
 	if testing.Short() {
 		t.Skip("builds the command and starts 16 processes")
 	}
@@ -64,7 +73,7 @@ func TestFleetOfProcessesLogsInOnce(t *testing.T) {
 		return sim.Logins()
 	}
 	alone, shared := run(false), run(true)
-	t.Logf("8 processes: %d logins without Redis, %d with one Redis", alone, shared)
+	t.Logf("8 processes: %d logins without Redis, %d sharing it", alone, shared)
 	if alone != 8 || shared != 1 {
 		t.Fatalf("logins: %d without Redis (want 8), %d with Redis (want 1)", alone, shared)
 	}

@@ -111,14 +111,15 @@ func Get() *Instruments {
 		pick := func(f func(*Instruments) metric.Int64Counter) metric.Int64Counter { return counter{pick: f} }
 		pickH := func(f func(*Instruments) metric.Float64Histogram) metric.Float64Histogram { return histogram{pick: f} }
 		dispatch = &Instruments{
-			Logins:       pick(func(i *Instruments) metric.Int64Counter { return i.Logins }),
-			Refreshes:    pick(func(i *Instruments) metric.Int64Counter { return i.Refreshes }),
-			Reauths:      pick(func(i *Instruments) metric.Int64Counter { return i.Reauths }),
-			Retries:      pick(func(i *Instruments) metric.Int64Counter { return i.Retries }),
-			RateLimited:  pick(func(i *Instruments) metric.Int64Counter { return i.RateLimited }),
-			LimiterWaits: pickH(func(i *Instruments) metric.Float64Histogram { return i.LimiterWaits }),
-			BreakerState: pick(func(i *Instruments) metric.Int64Counter { return i.BreakerState }),
-			TokenWait:    pickH(func(i *Instruments) metric.Float64Histogram { return i.TokenWait }),
+			Logins:        pick(func(i *Instruments) metric.Int64Counter { return i.Logins }),
+			Refreshes:     pick(func(i *Instruments) metric.Int64Counter { return i.Refreshes }),
+			Reauths:       pick(func(i *Instruments) metric.Int64Counter { return i.Reauths }),
+			Retries:       pick(func(i *Instruments) metric.Int64Counter { return i.Retries }),
+			RateLimited:   pick(func(i *Instruments) metric.Int64Counter { return i.RateLimited }),
+			LimiterWaits:  pickH(func(i *Instruments) metric.Float64Histogram { return i.LimiterWaits }),
+			BreakerState:  pick(func(i *Instruments) metric.Int64Counter { return i.BreakerState }),
+			TokenWait:     pickH(func(i *Instruments) metric.Float64Histogram { return i.TokenWait }),
+			Undecryptable: pick(func(i *Instruments) metric.Int64Counter { return i.Undecryptable }),
 		}
 	})
 	return dispatch
