@@ -1,6 +1,7 @@
 package roundtripper
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -52,8 +53,8 @@ func (s *Signing) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // roundTripOwned signs c in place: c is the attempt's own copy, made by the
-// token layer.
-func (s *Signing) roundTripOwned(c *http.Request) (*http.Response, error) {
+// token layer. cancel is nil: the per-attempt layer sits above.
+func (s *Signing) roundTripOwned(c *http.Request, _ context.CancelFunc) (*http.Response, error) {
 	if len(s.Hosts) == 0 {
 		reqbody.Close(c)
 		return nil, ErrNoHosts
@@ -81,14 +82,34 @@ func (s *Signing) sign(c *http.Request) (*http.Response, error) {
 // request the layer above owns — a copy made for this one send, with its own
 // Header map, seen by no one else — and change it in place instead of copying it
 // again.
+//
+// cancel, when set, ends the attempt's context, which c already carries: the copy
+// was made with it ([newAttempt]), so the per-attempt layer need not copy again.
 type ownedRoundTripper interface {
-	roundTripOwned(c *http.Request) (*http.Response, error)
+	roundTripOwned(c *http.Request, cancel context.CancelFunc) (*http.Response, error)
+}
+
+// newAttempt returns the one copy of req for an attempt sent through rt, with
+// room for extra more header keys. When rt is the per-attempt layer with a
+// timeout, the copy is made with the attempt's context, and cancel ends it.
+func newAttempt(req *http.Request, extra int, rt http.RoundTripper) (c *http.Request, cancel context.CancelFunc) {
+	p, ok := rt.(*perAttempt)
+	if !ok || p.timeout <= 0 {
+		return ownedCopy(req, extra), nil
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), p.timeout)
+	c = req.WithContext(ctx)
+	c.Header = ownHeader(req.Header, extra)
+	return c, cancel
 }
 
 // sendOwned sends c, a request the caller owns, through rt.
-func sendOwned(rt http.RoundTripper, c *http.Request) (*http.Response, error) {
+func sendOwned(rt http.RoundTripper, c *http.Request, cancel context.CancelFunc) (*http.Response, error) {
 	if o, ok := rt.(ownedRoundTripper); ok {
-		return o.roundTripOwned(c)
+		return o.roundTripOwned(c, cancel)
+	}
+	if cancel != nil { // not reached: newAttempt sets cancel for the per-attempt layer only
+		defer cancel()
 	}
 	return base(rt).RoundTrip(c)
 }
@@ -100,10 +121,15 @@ func sendOwned(rt http.RoundTripper, c *http.Request) (*http.Response, error) {
 func ownedCopy(req *http.Request, extra int) *http.Request {
 	c := new(http.Request)
 	*c = *req
-	h := make(http.Header, len(req.Header)+extra)
-	for k, v := range req.Header {
-		h[k] = v[:len(v):len(v)]
+	c.Header = ownHeader(req.Header, extra)
+	return c
+}
+
+// ownHeader is ownedCopy's header map.
+func ownHeader(h http.Header, extra int) http.Header {
+	c := make(http.Header, len(h)+extra)
+	for k, v := range h {
+		c[k] = v[:len(v):len(v)]
 	}
-	c.Header = h
 	return c
 }

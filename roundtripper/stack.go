@@ -203,28 +203,28 @@ func (p *perAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	if p.hook != nil && p.allows(req) {
 		// A shallow copy with its own headers: the body is shared, and the layer
 		// below consumes it as it would have consumed the original.
-		return p.roundTripOwned(ownedCopy(req, 0))
+		return p.roundTripOwned(newAttempt(req, 0, p))
 	}
-	return p.send(req, false)
+	return p.send(req, nil, false)
 }
 
 // roundTripOwned runs the hook on c itself: c is the attempt's own copy, made by
-// the token layer.
-func (p *perAttempt) roundTripOwned(c *http.Request) (*http.Response, error) {
+// the token layer, already carrying the attempt's context when cancel is set.
+func (p *perAttempt) roundTripOwned(c *http.Request, cancel context.CancelFunc) (*http.Response, error) {
 	if p.hook != nil && p.allows(c) {
 		p.hook(c)
 	}
-	return p.send(c, true)
+	return p.send(c, cancel, true)
 }
 
 func (p *perAttempt) allows(req *http.Request) bool {
 	return p.hosts.Allows(req.URL) || p.guard.Allows(req.URL)
 }
 
-// send sends r with the attempt timeout; owned says r is this attempt's own copy.
-func (p *perAttempt) send(r *http.Request, owned bool) (*http.Response, error) {
-	var cancel context.CancelFunc
-	if p.timeout > 0 {
+// send sends r within the attempt timeout; owned says r is this attempt's own
+// copy, and cancel, when set, ends the attempt context r already carries.
+func (p *perAttempt) send(r *http.Request, cancel context.CancelFunc, owned bool) (*http.Response, error) {
+	if p.timeout > 0 && cancel == nil {
 		var ctx context.Context
 		ctx, cancel = context.WithTimeout(r.Context(), p.timeout)
 		r = r.WithContext(ctx)
@@ -232,7 +232,7 @@ func (p *perAttempt) send(r *http.Request, owned bool) (*http.Response, error) {
 	var resp *http.Response
 	var err error
 	if owned {
-		resp, err = sendOwned(p.base, r)
+		resp, err = sendOwned(p.base, r, nil)
 	} else {
 		resp, err = p.base.RoundTrip(r)
 	}
