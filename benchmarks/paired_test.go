@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -45,6 +46,15 @@ type pairedCase struct {
 	path   string
 }
 
+// median returns the median of d, sorting it.
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[len(d)/2]
+}
+
 func pairedCases() []pairedCase {
 	cs := []pairedCase{
 		{"GET", http.MethodGet, nil, frameworkStack, "/api/call"},
@@ -66,8 +76,9 @@ func pairedCases() []pairedCase {
 // measure=time alternates the two request by request in one loop, in ABBA order
 // (bare, stack, stack, bare, …), timing each request with time.Now, so both sides
 // see the same noise from the rest of the machine: ns/op-bare and ns/op-stack are
-// the mean time of one request on each side, ratio their quotient. (ns/op is the
-// pair.)
+// the median time of one request on each side, ratio their quotient; ratio-mean
+// is the quotient of the means, which a few requests descheduled for
+// milliseconds on a loaded machine can swing either way. (ns/op is the pair.)
 //
 // measure=allocs counts exactly, sequentially: b.N requests on the bare side, then
 // b.N on the stack, each between two runtime.ReadMemStats. allocs/op-bare,
@@ -91,10 +102,13 @@ func BenchmarkPaired(b *testing.B) {
 		b.Run(name+"/measure=time", func(b *testing.B) {
 			bare, stack, url := setup(b)
 			var tBare, tStack time.Duration
-			send := func(cl *http.Client, acc *time.Duration) {
+			var sBare, sStack []time.Duration
+			send := func(cl *http.Client, acc *time.Duration, samples *[]time.Duration) {
 				t := time.Now()
 				err := do(cl, c.method, url, c.body)
-				*acc += time.Since(t)
+				d := time.Since(t)
+				*acc += d
+				*samples = append(*samples, d)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -102,17 +116,19 @@ func BenchmarkPaired(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				if i%2 == 0 { // AB, then BA: ABBA over two iterations
-					send(bare, &tBare)
-					send(stack, &tStack)
+					send(bare, &tBare, &sBare)
+					send(stack, &tStack, &sStack)
 				} else {
-					send(stack, &tStack)
-					send(bare, &tBare)
+					send(stack, &tStack, &sStack)
+					send(bare, &tBare, &sBare)
 				}
 				i++
 			}
-			b.ReportMetric(float64(tBare.Nanoseconds())/float64(i), "ns/op-bare")
-			b.ReportMetric(float64(tStack.Nanoseconds())/float64(i), "ns/op-stack")
-			b.ReportMetric(float64(tStack)/float64(tBare), "ratio")
+			mBare, mStack := median(sBare), median(sStack)
+			b.ReportMetric(float64(mBare.Nanoseconds()), "ns/op-bare")
+			b.ReportMetric(float64(mStack.Nanoseconds()), "ns/op-stack")
+			b.ReportMetric(float64(mStack)/float64(mBare), "ratio")
+			b.ReportMetric(float64(tStack)/float64(tBare), "ratio-mean")
 		})
 		b.Run(name+"/measure=allocs", func(b *testing.B) {
 			bare, stack, url := setup(b)
