@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
 	"github.com/authwire/authwire/providers/nxcloud"
@@ -116,14 +118,16 @@ func TestChaos(t *testing.T) {
 	defer vpT.CloseIdleConnections()
 
 	nxCreds := nxcloud.NewCredentials(nxAccessKey, nxAccessSecret)
-	nxCfg := nxcloud.Config{BaseURL: nxSrv.URL, Credentials: nxCreds, Transport: nxT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}
+	nxCfg := nxcloud.Config{BaseURL: nxSrv.URL, Credentials: nxCreds,
+		Options: provider.Options{Transport: nxT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}}
 	nx, err := nxcloud.New(nxCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nx.Close()
 	ikCreds := icekredit.NewCredentials(ikMerchant, ikPassword)
-	ikCfg := icekredit.Config{LoginURL: ikSrv.URL, BaseURL: ikSrv.URL, Credentials: ikCreds, Transport: ikT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}
+	ikCfg := icekredit.Config{LoginURL: ikSrv.URL, BaseURL: ikSrv.URL, Credentials: ikCreds,
+		Options: provider.Options{Transport: ikT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}}
 	ik, err := icekredit.New(ikCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +137,8 @@ func TestChaos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vpCfg := vertexplay.Config{BaseURL: vpSrv.URL, Credentials: vpCreds, Transport: vpT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}
+	vpCfg := vertexplay.Config{BaseURL: vpSrv.URL, Credentials: vpCreds,
+		Options: provider.Options{Transport: vpT, Limiter: newLimiter(), Breakers: newBreakers(), Retry: policy, Logger: logger}}
 	vp, err := vertexplay.New(vpCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -428,7 +433,7 @@ func categorize(j job, err error) string {
 	var unresolved *vertexplay.UnresolvedError
 	if errors.As(err, &unresolved) {
 		var ve *vertexplay.Error
-		if errors.As(unresolved.Check, &ve) && ve.Code == vertexplaytest.CodeTransactionNotFound {
+		if errors.As(unresolved.Check, &ve) && ve.Code == strconv.Itoa(vertexplaytest.CodeTransactionNotFound) {
 			return catNotPerformed
 		}
 		return catUnresolved
@@ -477,15 +482,8 @@ func categorize(j job, err error) string {
 
 // isVendorError reports whether err is (or wraps) the vendor's own *Error.
 func isVendorError(vendor string, err error) bool {
-	switch vendor {
-	case "nxcloud":
-		return errors.As(err, new(*nxcloud.Error))
-	case "icekredit":
-		return errors.As(err, new(*icekredit.Error))
-	case "vertexplay":
-		return errors.As(err, new(*vertexplay.Error))
-	}
-	return false
+	var ve *outcome.Error
+	return errors.As(err, &ve) && ve.Vendor == vendor
 }
 
 func checkNXCloud(t *testing.T, sim *nxcloudtest.Server, rec *recorder, results []result) {

@@ -110,7 +110,7 @@ func ExampleClient_Refresher() {
 	ts := oauth2.ReuseTokenSource(nil, c.Refresher())
 	for range 3 {
 		tok, err := ts.Token()
-		fmt.Println(tok.AccessToken, tok.Expiry.Sub(time.Now()) > 14*time.Minute, err)
+		fmt.Println(tok.AccessToken, time.Until(tok.Expiry) > 14*time.Minute, err)
 	}
 	// Output:
 	// tok-1 true <nil>

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -41,9 +42,9 @@ func TestOutageLogHysteresis(t *testing.T) {
 	down := errors.New("connection refused")
 	for i := range 40 { // 20 flips within 20 ms
 		if i%2 == 0 {
-			f.result(nil, down)
+			f.result(context.Background(), down)
 		} else {
-			f.result(nil, nil)
+			f.result(context.Background(), nil)
 		}
 		clk.Advance(time.Millisecond / 2)
 	}
@@ -56,7 +57,7 @@ func TestOutageLogHysteresis(t *testing.T) {
 	// Steady successes for a retry interval: recovered, said once.
 	for range 10 {
 		clk.Advance(retry / 5)
-		f.result(nil, nil)
+		f.result(context.Background(), nil)
 	}
 	if n := strings.Count(out.String(), "reachable again"); n != 1 {
 		t.Fatalf("%d recovery lines, want 1:\n%s", n, out.String())
@@ -65,7 +66,7 @@ func TestOutageLogHysteresis(t *testing.T) {
 		t.Fatal("not available after recovery")
 	}
 	// A later outage is a new outage: one more line.
-	f.result(nil, down)
+	f.result(context.Background(), down)
 	if n := strings.Count(out.String(), "redis unreachable"); n != 2 {
 		t.Fatalf("second outage: %d unreachable lines, want 2", n)
 	}

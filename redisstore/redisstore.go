@@ -113,12 +113,6 @@ func WithRetryInterval(d time.Duration) Option {
 // must agree on (pauses, breaker timeouts, rate recovery) runs on Redis's clock.
 func WithClock(c clock.Clock) Option { return func(f *Fleet) { f.clk = clock.OrReal(c) } }
 
-// WithBreakerLockWait is kept so that existing callers build; it has no effect.
-//
-// Deprecated: the shared breaker no longer takes a lock around a request (see
-// [BreakerStore]), so there is nothing to wait for.
-func WithBreakerLockWait(time.Duration) Option { return func(*Fleet) {} }
-
 // New returns the fleet backend on client: a *redis.Client (single node or
 // Sentinel), a *redis.ClusterClient or a *redis.Ring, as made by
 // redis.NewUniversalClient or [ParseURL]. New does not contact Redis: an

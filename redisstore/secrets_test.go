@@ -39,7 +39,7 @@ func TestNoSecretsInLogsOrErrors(t *testing.T) {
 	var seen []string // every error string and printed value
 	exercise := func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		f := redisstore.New(rdb, redisstore.WithLogger(logs.logger()), redisstore.WithPrefix(prefix),
-			redisstore.WithRetryInterval(time.Millisecond), redisstore.WithBreakerLockWait(100*time.Millisecond))
+			redisstore.WithRetryInterval(time.Millisecond))
 		store, err := f.TokenStore(key)
 		if err != nil {
 			t.Fatal(err)

@@ -104,6 +104,28 @@ func TestCancelInLimiterIsContextErrorAlone(t *testing.T) {
 	}
 }
 
+// TestDoneBeforeSendIsContextErrorAlone: a context that is already cancelled
+// when the call starts sends nothing and reports the context's error alone.
+func TestDoneBeforeSendIsContextErrorAlone(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	rt := &retry.Transport{Base: srv.Client().Transport}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/transfer", strings.NewReader(`{}`))
+	resp, err := rt.RoundTrip(req)
+	if resp != nil {
+		resp.Body.Close()
+	}
+	if !errors.Is(err, context.Canceled) || errors.Is(err, outcome.ErrUnknown) {
+		t.Fatalf("err = %v; want context.Canceled alone", err)
+	}
+	if hits.Load() != 0 {
+		t.Fatal("the request reached the vendor")
+	}
+}
+
 // truncatingVendor answers every request with Content-Length: 1000 and 19 bytes,
 // then closes the connection.
 func truncatingVendor(t *testing.T) (addr string, hits *atomic.Int32) {

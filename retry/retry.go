@@ -219,6 +219,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.once.Do(t.init)
 	p := &t.policy
 	ctx := req.Context()
+	if err := ctx.Err(); err != nil {
+		// Done before anything was sent: the context's error alone, never
+		// "may have been processed".
+		reqbody.Close(req)
+		return nil, err
+	}
 
 	// The first attempt sends the caller's request as it is: no copy, no
 	// buffering. A retry needs the body again: from GetBody when the request has

@@ -63,6 +63,7 @@ func ExampleRedactHeaders() {
 	h.Set("Authorization", "Bearer secret")
 	h["token_id"] = []string{"secret"}
 	r := roundtripper.RedactHeaders(h)
+	//lint:ignore SA1008 a vendor header sent with exactly this spelling
 	fmt.Println(r.Get("Content-Type"), r.Get("Authorization"), r["token_id"][0])
 	// Output: application/json REDACTED REDACTED
 }

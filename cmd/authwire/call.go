@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -549,21 +548,11 @@ func errLine(vendor string, err error) string {
 	if errors.Is(err, outcome.ErrUnknown) {
 		prefix += "outcome unknown, not re-sent: "
 	}
-	var (
-		nx *nxcloud.Error
-		ik *icekredit.Error
-		vp *vertexplay.Error
-	)
-	line := ""
-	switch {
-	case errors.As(err, &nx):
-		line = vendorLine(nx.Code != 0, strconv.Itoa(nx.Code), nx.Message, nx.HTTPStatus, nx.Kind, "traceId", nx.TraceID, cliHint(vendor, nx.Hint))
-	case errors.As(err, &ik):
-		line = vendorLine(ik.Code != "", ik.Code, ik.Message, ik.HTTPStatus, ik.Kind, "trace_id", ik.TraceID, cliHint(vendor, ik.Hint))
-	case errors.As(err, &vp):
-		line = vendorLine(vp.Code >= 0, strconv.Itoa(vp.Code), vp.Message, vp.HTTPStatus, vp.Kind, "logUUID", vp.LogUUID, cliHint(vendor, vp.Hint))
-	default:
-		line = err.Error()
+	line := err.Error()
+	// Every provider's error is an *outcome.Error, whatever the vendor.
+	var ve *outcome.Error
+	if errors.As(err, &ve) {
+		line = vendorLine(ve.Code != "", ve.Code, ve.Message, ve.HTTPStatus, ve.Kind, ve.TraceLabel, ve.TraceID, cliHint(vendor, ve.Hint))
 	}
 	return oneLine(prefix + line)
 }

@@ -384,7 +384,10 @@ func TestHintsSpeakCLI(t *testing.T) {
 		args []string
 		want string
 	}{
-		{with(nxEnv, envNXSecret, "wrong", envNXBase, nxURL), []string{"call", "nxcloud", nxcloud.PathLogin}, "--clock-offset"},
+		// A wrong secret is a bad sign (1003): the secret, not the clock.
+		{with(nxEnv, envNXSecret, "wrong", envNXBase, nxURL), []string{"call", "nxcloud", nxcloud.PathLogin}, envNXSecret},
+		// A ts outside the window (1004) is the clock.
+		{with(nxEnv, envNXBase, nxURL), []string{"call", "nxcloud", "--clock-offset", "90s", nxcloud.PathLogin}, "--clock-offset"},
 		{with(ikEnv, envIKPassword, "wrong", envIKBase, ikURL, envIKLogin, ikURL), []string{"call", "icekredit", "/person-ds/credit/NigeriaAutoDecision", "-d", ikReq}, envIKPassword},
 	} {
 		_, _, stderr := cli(t, tt.env, tt.args...)

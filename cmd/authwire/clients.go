@@ -5,8 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/nxcloud"
 	"github.com/authwire/authwire/providers/vertexplay"
@@ -71,7 +70,7 @@ func newClient(s clientSpec) (*vendorClient, error) {
 			return nil, usagef("--biz-type %q is not a number", biz)
 		}
 		c, err := nxcloud.New(nxcloud.Config{BaseURL: s.baseURL, Credentials: nxcloud.NewCredentials(env(envNXKey), env(envNXSecret)),
-			Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry,
+			Options:   provider.Options{Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry},
 			Algorithm: nxcloud.Algorithm(s.algorithm), ClockOffset: s.clockOffset})
 		if err != nil {
 			return nil, &usageError{err}
@@ -83,10 +82,9 @@ func newClient(s clientSpec) (*vendorClient, error) {
 		}
 		vc.logins = func() int64 { return 0 } // signs every request: no session
 	case "icekredit":
-		var probe tokenProbe // "authwire token": the token layer's header, caught before the wire
 		c, err := icekredit.New(icekredit.Config{LoginURL: s.loginURL, BaseURL: s.baseURL,
 			Credentials: icekredit.NewCredentials(env(envIKMerchant), env(envIKPassword)),
-			Transport:   probe.wrap(s.wire), Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry, TokenStore: s.tokens})
+			Options:     provider.Options{Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry, TokenStore: s.tokens}})
 		if err != nil {
 			return nil, &usageError{err}
 		}
@@ -94,7 +92,11 @@ func newClient(s clientSpec) (*vendorClient, error) {
 		vc.url = strings.TrimRight(firstNonEmpty(s.baseURL, icekredit.DefaultBaseURL), "/") + s.path
 		vc.prepare = func(r *http.Request) { r.Header.Set("Content-Type", "application/json; charset=utf-8") }
 		vc.token = func(ctx context.Context) (string, error) {
-			return probe.token(ctx, c.HTTPClient(), vc.url, icekredit.TokenHeader)
+			tok, err := c.TokenSource().TokenContext(ctx)
+			if err != nil {
+				return "", err
+			}
+			return tok.AccessToken, nil
 		}
 	case "vertexplay":
 		ver, err := vertexplay.ParseSignatureVersion(s.signature)
@@ -105,22 +107,12 @@ func newClient(s clientSpec) (*vendorClient, error) {
 		if err != nil {
 			return nil, usagef("%s/%s/%s: %v", envVPAgent, envVPAPIKey, envVPSecret, err)
 		}
-		// Logins are the token fetches that reached /v2/auth (not those loaded from a store).
-		var n atomic.Int64
-		opts := []tokensource.Option{tokensource.WithObserver(func(e tokensource.Event) {
-			if e.Err == nil && !e.Shared {
-				n.Add(1)
-			}
-		})}
-		if s.tokens != nil {
-			opts = append(opts, tokensource.WithStore(s.tokens, "vertexplay|"+strings.TrimRight(s.baseURL, "/")+"|"+creds.AgentID))
-		}
-		c, err := vertexplay.New(vertexplay.Config{BaseURL: s.baseURL, Credentials: creds, Transport: s.wire, Limiter: s.limiter,
-			Breakers: s.breakers, Retry: s.retry, SignatureVersion: ver, TokenOptions: opts})
+		c, err := vertexplay.New(vertexplay.Config{BaseURL: s.baseURL, Credentials: creds, SignatureVersion: ver, Options: provider.Options{
+			Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry, TokenStore: s.tokens}})
 		if err != nil {
 			return nil, &usageError{err}
 		}
-		vc.http, vc.classify, vc.logins, vc.close = c.HTTPClient(), vertexplay.Classify, n.Load, func() { c.Close() }
+		vc.http, vc.classify, vc.logins, vc.close = c.HTTPClient(), vertexplay.Classify, c.Logins, func() { c.Close() }
 		vc.url = strings.TrimRight(s.baseURL, "/") + s.path
 		vc.token = func(ctx context.Context) (string, error) {
 			tok, err := c.TokenSource().TokenContext(ctx)
@@ -131,56 +123,6 @@ func newClient(s clientSpec) (*vendorClient, error) {
 		}
 	}
 	return vc, nil
-}
-
-// tokenProbe gets IceKredit's token for "authwire token": icekredit.Client has
-// no public token accessor, so a request marked by the probe goes through the
-// full stack (login, disk cache) and is answered here, before the wire, with
-// the token its token layer added. Nothing reaches the product API.
-type tokenProbe struct {
-	base http.RoundTripper
-	got  atomic.Pointer[string]
-}
-
-type probeKey struct{}
-
-func (p *tokenProbe) wrap(base http.RoundTripper) http.RoundTripper { p.base = base; return p }
-
-func (p *tokenProbe) RoundTrip(req *http.Request) (*http.Response, error) {
-	if v := req.Header[icekredit.TokenHeader]; req.Context().Value(probeKey{}) != nil && len(v) == 1 {
-		if req.Body != nil {
-			req.Body.Close()
-		}
-		p.got.Store(&v[0])
-		return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Request: req,
-			Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(`{"response_code":"00"}`))}, nil
-	}
-	base := p.base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return base.RoundTrip(req)
-}
-
-func (p *tokenProbe) token(ctx context.Context, hc *http.Client, url, header string) (string, error) {
-	req, err := http.NewRequestWithContext(context.WithValue(ctx, probeKey{}, true), http.MethodPost, url, strings.NewReader("{}"))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, outcome.MaxBody))
-	if r := icekredit.Classify(resp, raw); r.Kind != outcome.Success {
-		return "", r.Err
-	}
-	if t := p.got.Load(); t != nil {
-		return *t, nil
-	}
-	return "", fmt.Errorf("no %s header was sent", header)
 }
 
 // counters are what the CLI reports about the stack, counted through the

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/clock"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
 	"github.com/authwire/authwire/providers/nxcloud"
@@ -304,12 +306,8 @@ func expected(err error, sideEffect bool) (ending, error) {
 }
 
 func isVendorError(err error) bool {
-	var (
-		nx *nxcloud.Error
-		ik *icekredit.Error
-		vp *vertexplay.Error
-	)
-	return errors.As(err, &nx) || errors.As(err, &ik) || errors.As(err, &vp)
+	var ve *outcome.Error
+	return errors.As(err, &ve)
 }
 
 // demoNXCloud: getCode (an SMS: never re-sent when its outcome is unknown), OTA
@@ -325,9 +323,7 @@ func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 	c, err := nxcloud.New(nxcloud.Config{
 		BaseURL:     srv.URL,
 		Credentials: nxcloud.NewCredentials(nxcloudtest.AccessKey, nxcloudtest.AccessSecret),
-		Limiter:     v.limiter(),
-		Breakers:    v.cnt.breakers(demoBreaker),
-		Retry:       v.cnt.retry(demoRetry),
+		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
 	})
 	if err != nil {
 		srv.Close()
@@ -342,14 +338,14 @@ func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 			_, err := c.OTAInit(retry.Idempotent(ctx), nxcloud.OTAInitRequest{AppKey: nxcloudtest.AppKey, Phone: phone(i), UserIP: "203.0.113.7"})
 			return expected(err, false)
 		}
-		_, err := c.LoginTokenSource().TokenContext(ctx)
+		_, err := c.TokenSource().TokenContext(ctx)
 		return expected(err, false)
 	}
 	v.events = []demoEvent{
 		{0.3, "503 outage (8 requests)", func() { sim.Inject(nxcloudtest.Fault{Status: 503, Count: 8}) }},
 		{0.5, "login token rejected by the embedded page", func() {
-			if tok, err := c.LoginTokenSource().TokenContext(context.Background()); err == nil {
-				c.LoginTokenSource().Invalidate(tok)
+			if tok, err := c.TokenSource().TokenContext(context.Background()); err == nil {
+				c.TokenSource().Invalidate(tok)
 			}
 		}},
 		{0.7, "2206 storm (8 requests)", func() { sim.Inject(nxcloudtest.Fault{Code: nxcloudtest.CodeRateLimited, Count: 8}) }},
@@ -389,9 +385,7 @@ func demoIceKredit(cfg demoConfig) (*demoVendor, error) {
 		LoginURL:    login.URL,
 		BaseURL:     api.URL,
 		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
-		Limiter:     v.limiter(),
-		Breakers:    v.cnt.breakers(demoBreaker),
-		Retry:       v.cnt.retry(demoRetry),
+		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
 	})
 	if err != nil {
 		login.Close()
@@ -436,9 +430,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 	c, err := vertexplay.New(vertexplay.Config{
 		BaseURL:     srv.URL,
 		Credentials: sim.Credentials(),
-		Limiter:     v.limiter(),
-		Breakers:    v.cnt.breakers(demoBreaker),
-		Retry:       v.cnt.retry(demoRetry),
+		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
 	})
 	if err != nil {
 		srv.Close()
@@ -463,7 +455,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 			var ve *vertexplay.Error
 			if errors.As(err, &ue) {
 				end, uerr = endUnresolved, nil
-				if errors.As(ue.Check, &ve) && ve.Code == vertexplaytest.CodeTransactionNotFound {
+				if errors.As(ue.Check, &ve) && ve.Code == strconv.Itoa(vertexplaytest.CodeTransactionNotFound) {
 					end = endNotDone
 				}
 			}

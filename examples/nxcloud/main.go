@@ -47,7 +47,7 @@ func main() {
 
 	// The embedded-page login token is fetched once and reused.
 	for range 3 {
-		if _, err := c.LoginTokenSource().TokenContext(ctx); err != nil {
+		if _, err := c.TokenSource().TokenContext(ctx); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -74,6 +74,6 @@ func main() {
 	defer bad.Close()
 	var e *nxcloud.Error
 	if err := bad.GetCode(ctx, "+8613800138004", nxcloud.MethodSMS); errors.As(err, &e) {
-		fmt.Printf("wrong secret: code %d %q (auth error: %v)\n", e.Code, e.Message, e.IsAuth())
+		fmt.Printf("wrong secret: code %s %q (auth error: %v)\n", e.Code, e.Message, nxcloud.IsAuth(err))
 	}
 }

@@ -74,6 +74,6 @@ func main() {
 	// A vendor error is a typed *vertexplay.Error.
 	var e *vertexplay.Error
 	if _, err := c.Transfer(ctx, vertexplay.TransferRequest{Username: "alice", Amount: "1.00", TransID: "order-1"}); errors.As(err, &e) {
-		fmt.Printf("repeated transId: code %d %q\n", e.Code, e.Message)
+		fmt.Printf("repeated transId: code %s %q\n", e.Code, e.Message)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/authwire/authwire/breaker"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
 	"github.com/authwire/authwire/ratelimit"
@@ -126,7 +127,7 @@ func run(log *slog.Logger, redisURL, loginURL, apiURL string, dur, every time.Du
 		c, err := icekredit.New(icekredit.Config{
 			LoginURL: loginURL, BaseURL: apiURL,
 			Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
-			TokenStore:  store, Limiter: lim, TokenTTL: 30 * time.Second,
+			Options:     provider.Options{TokenStore: store, Limiter: lim},
 		})
 		if err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/authwire/authwire/clock"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/icekredit"
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
 	"github.com/authwire/authwire/ratelimit"
@@ -45,10 +46,12 @@ func setup(t *testing.T, simCfg icekredittest.Config, mutate func(*icekredit.Con
 		LoginURL:    srv.URL,
 		BaseURL:     srv.URL,
 		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
-		Clock:       clk,
-		// A generous limiter on real time: these tests are about logins, not pacing.
-		Limiter: ratelimit.NewAdaptive(ratelimit.Config{Rate: 1e6, Burst: 1e6, Pause: time.Millisecond}),
-		Retry:   &retry.Policy{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond},
+		Options: provider.Options{
+			Clock: clk,
+			// A generous limiter on real time: these tests are about logins, not pacing.
+			Limiter: ratelimit.NewAdaptive(ratelimit.Config{Rate: 1e6, Burst: 1e6, Pause: time.Millisecond}),
+			Retry:   &retry.Policy{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond},
+		},
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -160,7 +163,7 @@ func TestWrongPasswordFailsFastOnce(t *testing.T) {
 		t.Errorf("login attempts %d, service calls %d; want 1 and 0", st.LoginAttempts, st.ServiceCalls)
 	}
 	// After the hold the client asks again (the password may have been fixed at the vendor).
-	e.clk.Advance(icekredit.DefaultLoginErrorHold + time.Second)
+	e.clk.Advance(icekredit.LoginErrorHold + time.Second)
 	if _, err := e.c.NigeriaAutoDecision(context.Background(), sample); err == nil {
 		t.Fatal("wrong password accepted")
 	}
@@ -341,7 +344,7 @@ func TestTransientFailures(t *testing.T) {
 }
 
 func TestAttemptTimeout(t *testing.T) {
-	e := setup(t, icekredittest.Config{}, func(c *icekredit.Config) { c.Timeout = 50 * time.Millisecond })
+	e := setup(t, icekredittest.Config{}, func(c *icekredit.Config) { c.AttemptTimeout = 50 * time.Millisecond })
 	e.call(t)
 	e.sim.Inject(icekredittest.Fault{Path: icekredit.PathNigeriaAutoDecision, Latency: 2 * time.Second})
 	start := time.Now()
@@ -435,7 +438,7 @@ func TestSeparateHostsAndTokenScope(t *testing.T) {
 	}))
 	defer other.Close()
 	c, err := icekredit.New(icekredit.Config{
-		LoginURL: loginSrv.URL, BaseURL: apiSrv.URL, Clock: clk,
+		LoginURL: loginSrv.URL, BaseURL: apiSrv.URL, Options: provider.Options{Clock: clk},
 		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
 	})
 	if err != nil {
@@ -492,7 +495,7 @@ func TestGenericDo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := e.c.Do(context.Background(), tc.path, tc.params, nil)
 			var ie *icekredit.Error
-			if !errors.As(err, &ie) || ie.Code != tc.code || ie.Kind != outcome.Permanent || ie.TraceID == "" || ie.Path != tc.path {
+			if !errors.As(err, &ie) || ie.Code != tc.code || ie.Kind != outcome.Permanent || ie.TraceID == "" || ie.Op != tc.path {
 				t.Fatalf("err = %#v, want permanent %s with a trace id", err, tc.code)
 			}
 		})

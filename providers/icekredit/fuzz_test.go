@@ -3,14 +3,15 @@ package icekredit
 import (
 	"context"
 	"errors"
-	"github.com/authwire/authwire/internal/fakevendor"
 	"math"
 	"net/http"
 	"net/url"
 	"testing"
 
 	"github.com/authwire/authwire/breaker"
+	"github.com/authwire/authwire/internal/fakevendor"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/retry"
 )
 
@@ -67,8 +68,8 @@ func FuzzClassify(f *testing.F) {
 		if lr.Kind == outcome.TokenRejected {
 			t.Fatal("classifyLogin returned TokenRejected: there is no token on a login")
 		}
-		if env, ok := parseEnvelope(body); ok && env.ResponseCode == "" {
-			t.Fatal("parseEnvelope reported ok without a response_code")
+		if f, ok := envelope.Parse(body); ok && f.Code == "" {
+			t.Fatal("envelope.Parse reported ok without a response_code")
 		}
 
 		if status < 100 || status > 599 {
@@ -130,10 +131,12 @@ func doWith(t *testing.T, status int, after string, body []byte, atLogin bool) e
 		LoginURL:    "https://sso.icekredit.invalid",
 		BaseURL:     "https://api.icekredit.invalid",
 		Credentials: NewCredentials("fuzz", "fuzz-password"),
-		Transport:   rt,
-		Limiter:     fakevendor.NoLimit{},
-		Breakers:    breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
-		Retry:       &retry.Policy{MaxAttempts: 1},
+		Options: provider.Options{
+			Transport: rt,
+			Limiter:   fakevendor.NoLimit{},
+			Breakers:  breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
+			Retry:     &retry.Policy{MaxAttempts: 1},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

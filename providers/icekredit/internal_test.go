@@ -128,7 +128,7 @@ func TestClassify(t *testing.T) {
 			if !ok {
 				t.Fatalf("err = %T %v, want *Error", r.Err, r.Err)
 			}
-			if e.Code != tc.wantCode || e.HTTPStatus != tc.status || e.Kind != tc.want || e.Path != "/p" {
+			if e.Code != tc.wantCode || e.HTTPStatus != tc.status || e.Kind != tc.want || e.Op != "/p" {
 				t.Errorf("error = %+v", e)
 			}
 			if tc.wantCode != "" && !strings.Contains(e.Error(), tc.wantCode) {

@@ -1,19 +1,17 @@
 package icekredit
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
+	"sync/atomic"
 
 	"golang.org/x/oauth2"
 
 	"github.com/authwire/authwire/outcome"
-	"github.com/authwire/authwire/retry"
+	"github.com/authwire/authwire/provider"
 )
 
 // LoginEncoding is how the login request body is encoded.
@@ -37,16 +35,9 @@ func (e LoginEncoding) String() string {
 	return fmt.Sprintf("LoginEncoding(%d)", int(e))
 }
 
-func (e LoginEncoding) other() LoginEncoding {
-	if e == Form {
-		return JSON
-	}
-	return Form
-}
-
 // LoginEncoding returns the encoding the next login will use: the configured one,
 // or the other after IceKredit answered 10000415 to it.
-func (c *Client) LoginEncoding() LoginEncoding { return LoginEncoding(c.encoding.Load()) }
+func (c *Client) LoginEncoding() LoginEncoding { return LoginEncoding(c.login.encoding.Load()) }
 
 // loginBody renders the login request. The form is built by url.Values, whose
 // Encode sorts keys, giving merchant_name=..&merchant_pwd=.. as in the vendor's
@@ -63,48 +54,42 @@ func loginBody(cr Credentials, enc LoginEncoding) (contentType string, body []by
 	return "application/x-www-form-urlencoded", []byte(v.Encode())
 }
 
-// login is the token source's fetcher. It runs under single flight: one at a time.
-func (c *Client) login(ctx context.Context) (*oauth2.Token, error) {
-	enc := c.LoginEncoding()
-	tok, err := c.loginWith(ctx, enc)
+// login is IceKredit's provider.Login: the MD5 login in the current encoding,
+// with one remembered fallback to the other on 10000415. The kit runs it under
+// single flight (one at a time), through the login stack, with "Language: en".
+type login struct {
+	creds    Credentials
+	encoding atomic.Int32 // the LoginEncoding in use
+	fellBack atomic.Bool  // the one 10000415 fallback was taken
+}
+
+// Login implements provider.Login.
+func (l *login) Login(ctx context.Context, lc *provider.LoginClient) (*oauth2.Token, error) {
+	enc := LoginEncoding(l.encoding.Load())
+	tok, err := l.with(ctx, lc, enc)
 	var e *Error
-	if err != nil && errors.As(err, &e) && e.Code == CodeContentType && c.fellBack.CompareAndSwap(false, true) {
-		// One fallback, remembered: later logins go straight to what worked.
-		enc = enc.other()
-		c.encoding.Store(int32(enc))
-		tok, err = c.loginWith(ctx, enc)
+	if errors.As(err, &e) && e.Code == CodeContentType && l.fellBack.CompareAndSwap(false, true) {
+		enc = 1 - enc // the other one; later logins go straight to what worked
+		l.encoding.Store(int32(enc))
+		tok, err = l.with(ctx, lc, enc)
 	}
 	return tok, err
 }
 
-func (c *Client) loginWith(ctx context.Context, enc LoginEncoding) (*oauth2.Token, error) {
-	ct, body := loginBody(c.creds, enc)
-	// The login is safe to repeat after an unknown outcome: the worst case is a
-	// token we never use.
-	req, err := http.NewRequestWithContext(retry.Idempotent(ctx), http.MethodPost, c.loginURL, bytes.NewReader(body))
+func (l *login) with(ctx context.Context, lc *provider.LoginClient, enc LoginEncoding) (*oauth2.Token, error) {
+	ct, body := loginBody(l.creds, enc)
+	raw, err := lc.Post(ctx, "", ct, body)
+	clear(body) // it carried the password hash
 	if err != nil {
-		return nil, fmt.Errorf("icekredit: login: %w", err)
+		return nil, err
 	}
-	req.Header.Set("Content-Type", ct)
-	c.logins.Add(1)
-	resp, err := c.loginHTTP.Do(req)
-	if err != nil {
-		if ue, ok := err.(*url.Error); ok {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("icekredit: login: %w", err)
+	var reply struct {
+		Code  string `json:"response_code"`
+		Token string `json:"token_id"`
 	}
-	defer resp.Body.Close()
-	if r := outcome.Read(resp, classifyLogin); r.Kind != outcome.Success {
-		return nil, r.Err
+	if json.Unmarshal(raw, &reply) != nil || reply.Token == "" {
+		return nil, &Error{Vendor: vendor, Op: LoginPath, Code: reply.Code, Message: "login reply has no token_id", Kind: outcome.Transient}
 	}
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("icekredit: login: read reply: %w", err)
-	}
-	env, _ := parseEnvelope(raw)
-	if env.TokenID == "" {
-		return nil, &Error{Code: env.ResponseCode, Message: "login reply has no token_id", HTTPStatus: resp.StatusCode, Path: LoginPath, Kind: outcome.Transient}
-	}
-	return &oauth2.Token{AccessToken: env.TokenID, TokenType: TokenHeader}, nil
+	// No lifetime: the sliding expiry alone applies.
+	return lc.NewToken(reply.Token, TokenHeader, 0), nil
 }

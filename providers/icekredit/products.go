@@ -11,7 +11,7 @@ import (
 const PathNigeriaAutoDecision = "/person-ds/credit/NigeriaAutoDecision"
 
 // NigeriaAutoDecisionRequest asks for a Nigerian customer's credit risk level. All
-// fields are required by the vendor.
+// fields are required by the vendor (from its product page).
 type NigeriaAutoDecisionRequest struct {
 	// ID is the customer's BVN (Bank Verification Number).
 	ID string `json:"ID"`
@@ -43,7 +43,7 @@ func (c *Client) NigeriaAutoDecision(ctx context.Context, req NigeriaAutoDecisio
 		return nil, err
 	}
 	if out.R == nil {
-		return nil, &Error{Code: CodeSuccess, Message: "result has no nigeria_auto_decision", Path: PathNigeriaAutoDecision, Kind: outcome.Permanent}
+		return nil, &Error{Vendor: vendor, Op: PathNigeriaAutoDecision, Code: CodeSuccess, Message: "result has no nigeria_auto_decision", Kind: outcome.Permanent}
 	}
 	return out.R, nil
 }

@@ -3,6 +3,7 @@ package nxcloud
 import (
 	"context"
 	"net/netip"
+	"strings"
 
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/retry"
@@ -10,16 +11,16 @@ import (
 
 // Login calls the WhatsApp integrator embedded-register login and returns the
 // embedded page's login token. It has no side effect, so it is retried like a read.
-// Most callers want [Client.LoginTokenSource], which reuses the token.
+// Most callers want [Client.TokenSource], which reuses the token.
 func (c *Client) Login(ctx context.Context) (string, error) {
 	var data struct {
 		Token string `json:"token"`
 	}
-	if err := c.Do(retry.Idempotent(ctx), PathLogin, nil, &data); err != nil {
+	if err := c.Call(retry.Idempotent(ctx), PathLogin, nil, &data); err != nil {
 		return "", err
 	}
 	if data.Token == "" {
-		return "", &Error{Message: "login reply has no token", HTTPStatus: 200, Path: PathLogin, Kind: outcome.Transient}
+		return "", &Error{Vendor: "nxcloud", Op: PathLogin, Message: "login reply has no token", HTTPStatus: 200, Kind: outcome.Transient}
 	}
 	return data.Token, nil
 }
@@ -51,7 +52,7 @@ func (c *Client) GetCode(ctx context.Context, phone string, method Method) error
 	if method != MethodSMS && method != MethodVoice {
 		return &ParamError{Op: "getCode", Field: "method", Reason: `must be "sms" or "voice"`}
 	}
-	return c.Do(ctx, PathGetCode, getCodeRequest{PhoneNumber: phone, Method: method}, nil)
+	return c.Call(ctx, PathGetCode, getCodeRequest{PhoneNumber: phone, Method: method}, nil)
 }
 
 // OTAInitRequest is the body of the OTA one-click login init; all fields are
@@ -87,29 +88,21 @@ func (c *Client) OTAInit(ctx context.Context, req OTAInitRequest) (*OTAInitResul
 		return nil, &ParamError{Op: "init", Field: "userIp", Reason: "is not an IP address"}
 	}
 	var res OTAInitResult
-	if err := c.Do(ctx, PathOTAInit, req, &res); err != nil {
+	if err := c.Call(ctx, PathOTAInit, req, &res); err != nil {
 		return nil, err
 	}
 	if res.RequestID == "" || res.URL == "" {
-		return nil, &Error{Message: "init reply has no requestId or url", HTTPStatus: 200, Path: PathOTAInit, Kind: outcome.Unknown}
+		return nil, &Error{Vendor: "nxcloud", Op: PathOTAInit, Message: "init reply has no requestId or url", HTTPStatus: 200, Kind: outcome.Unknown}
 	}
 	return &res, nil
 }
 
-// checkPhone accepts digits with an optional leading "+" (international format;
-// NXCloud documents no stricter rule), 5 to 20 digits.
+// checkPhone accepts 5 to 20 digits with an optional leading "+" (international
+// format; NXCloud documents no stricter rule).
 func checkPhone(op, field, phone string) error {
-	s := phone
-	if len(s) > 0 && s[0] == '+' {
-		s = s[1:]
-	}
-	if len(s) < 5 || len(s) > 20 {
-		return &ParamError{Op: op, Field: field, Reason: "must have 5 to 20 digits"}
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return &ParamError{Op: op, Field: field, Reason: "must be digits with an optional leading +"}
-		}
+	s := strings.TrimPrefix(phone, "+")
+	if len(s) < 5 || len(s) > 20 || strings.Trim(s, "0123456789") != "" {
+		return &ParamError{Op: op, Field: field, Reason: "must be 5 to 20 digits with an optional leading +"}
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/authwire/authwire/clock"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/nxcloud"
 	"github.com/authwire/authwire/providers/nxcloud/nxcloudtest"
 	"github.com/authwire/authwire/ratelimit"
@@ -55,9 +56,11 @@ func setup(t *testing.T, simCfg nxcloudtest.Config, mod func(*nxcloud.Config)) *
 	cfg := nxcloud.Config{
 		BaseURL:     srv.URL,
 		Credentials: nxcloud.NewCredentials(nxcloudtest.AccessKey, nxcloudtest.AccessSecret),
-		Transport:   srv.Client().Transport,
-		Retry:       &retry.Policy{MaxAttempts: 4, WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
-		Clock:       simCfg.Clock,
+		Options: provider.Options{
+			Transport: srv.Client().Transport,
+			Retry:     &retry.Policy{MaxAttempts: 4, WaitMin: time.Millisecond, WaitMax: 2 * time.Millisecond},
+			Clock:     simCfg.Clock,
+		},
 	}
 	var lc ratelimit.Config
 	if mod != nil {
@@ -130,7 +133,7 @@ func TestRoundTrip(t *testing.T) {
 
 			_, err = f.c.OTAInit(ctx, nxcloud.OTAInitRequest{AppKey: "no-such-app", Phone: phone, UserIP: "2001:db8::1"})
 			var ne *nxcloud.Error
-			if !errors.As(err, &ne) || ne.Code != 9906 || ne.Kind != outcome.Permanent || ne.Message == "" {
+			if !errors.As(err, &ne) || ne.Code != "9906" || ne.Kind != outcome.Permanent || ne.Message == "" {
 				t.Errorf("unknown appkey: err = %v, want a permanent 9906 *nxcloud.Error", err)
 			}
 			if n := f.sim.Requests(nxcloudtest.PathOTAInit); n != 2 {
@@ -213,7 +216,7 @@ func TestClockSkew(t *testing.T) {
 			if !errors.As(err, &ne) {
 				t.Fatalf("err = %v, want *nxcloud.Error", err)
 			}
-			if !ne.IsAuth() || ne.Code < 1000 || ne.Code > 1009 || ne.Kind != outcome.Permanent || !outcome.IsPermanent(err) {
+			if !nxcloud.IsAuth(err) || ne.Code < "1000" || ne.Code > "1009" || ne.Kind != outcome.Permanent || !outcome.IsPermanent(err) {
 				t.Errorf("error = %+v, want a permanent 1000~1009", ne)
 			}
 			if !strings.Contains(err.Error(), "±60 s") || !strings.Contains(ne.Hint, "clock") {
@@ -314,7 +317,7 @@ func TestValidation(t *testing.T) {
 			_, err := f.c.OTAInit(ctx, r)
 			return err
 		}},
-		{"Do unknown path", "bizType/action", func() error { return f.c.Do(ctx, "/api/unknown", nil, nil) }},
+		{"Call unknown path", "bizType/action", func() error { return f.c.Call(ctx, "/api/unknown", nil, nil) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -334,9 +337,9 @@ func TestLoginTokenSource(t *testing.T) {
 	fc := clock.NewFake(time.Now())
 	f := setup(t, nxcloudtest.Config{Clock: fc}, nil)
 	ctx := context.Background()
-	src := f.c.LoginTokenSource()
-	if src != f.c.LoginTokenSource() {
-		t.Fatal("LoginTokenSource returned a second source")
+	src := f.c.TokenSource()
+	if src != f.c.TokenSource() {
+		t.Fatal("TokenSource returned a second source")
 	}
 	var wg sync.WaitGroup
 	toks := make([]string, 8)
@@ -384,7 +387,7 @@ func TestLoginTokenSource(t *testing.T) {
 func TestLoginTokenTTLAndPermanentError(t *testing.T) {
 	fc := clock.NewFake(time.Now())
 	f := setup(t, nxcloudtest.Config{Clock: fc}, func(c *nxcloud.Config) { c.LoginTokenTTL = time.Minute })
-	tok, err := f.c.LoginFetcher().Fetch(context.Background())
+	tok, err := f.c.Fetcher().Fetch(context.Background())
 	if err != nil || tok.Expiry.Sub(fc.Now()) != time.Minute {
 		t.Fatalf("Fetch = %v, %v; want a token for 1 minute", tok, err)
 	}
@@ -392,11 +395,11 @@ func TestLoginTokenTTLAndPermanentError(t *testing.T) {
 	bad := setup(t, nxcloudtest.Config{Clock: fc}, func(c *nxcloud.Config) {
 		c.Credentials = nxcloud.NewCredentials(nxcloudtest.AccessKey, "wrong")
 	})
-	src := bad.c.LoginTokenSource()
+	src := bad.c.TokenSource()
 	for range 3 {
 		_, err := src.TokenContext(context.Background())
 		var ne *nxcloud.Error
-		if !errors.As(err, &ne) || !ne.IsAuth() {
+		if !errors.As(err, &ne) || !nxcloud.IsAuth(err) {
 			t.Fatalf("err = %v, want an authentication *nxcloud.Error", err)
 		}
 	}
@@ -404,7 +407,7 @@ func TestLoginTokenTTLAndPermanentError(t *testing.T) {
 		t.Errorf("login requests = %d, want 1: a permanent error is held, not retried", n)
 	}
 	bad.c.Close()
-	if _, err := bad.c.LoginTokenSource().TokenContext(context.Background()); err == nil {
+	if _, err := bad.c.TokenSource().TokenContext(context.Background()); err == nil {
 		t.Error("token after Close")
 	}
 }

@@ -36,8 +36,13 @@ func TestClassify(t *testing.T) {
 		{name: "code as string", resp: reply(200), body: `{"code":"0","message":"ok"}`, kind: outcome.Success},
 		{name: "2206 rate limited", resp: reply(200), body: `{"code":2206,"message":"request is too frequent"}`, kind: outcome.RateLimited, code: 2206, after: time.Second},
 		{name: "2206 with Retry-After", resp: reply(200, "Retry-After", "3"), body: `{"code":2206,"msg":"too frequent"}`, kind: outcome.RateLimited, code: 2206, after: 3 * time.Second},
-		{name: "1000 auth", resp: reply(200), body: `{"code":1000,"message":"auth failed"}`, kind: outcome.Permanent, code: 1000, hint: "±60 s"},
-		{name: "1009 auth", resp: reply(200), body: `{"code":1009,"msg":"x"}`, kind: outcome.Permanent, code: 1009, hint: "±60 s"},
+		{name: "1000 auth", resp: reply(200), body: `{"code":1000,"message":"auth failed"}`, kind: outcome.Permanent, code: 1000, hint: "Config.Credentials"},
+		{name: "1001 missing header", resp: reply(200), body: `{"code":1001,"message":"missing"}`, kind: outcome.Permanent, code: 1001, hint: "header"},
+		{name: "1002 parameter", resp: reply(200), body: `{"code":1002,"message":"param"}`, kind: outcome.Permanent, code: 1002, hint: "bizType and action"},
+		{name: "1003 sign", resp: reply(200), body: `{"code":1003,"message":"sign"}`, kind: outcome.Permanent, code: 1003, hint: "Config.Algorithm"},
+		{name: "1004 ts", resp: reply(200), body: `{"code":1004,"message":"ts"}`, kind: outcome.Permanent, code: 1004, hint: "±60 s"},
+		{name: "1005 permission", resp: reply(200), body: `{"code":1005,"message":"perm"}`, kind: outcome.Permanent, code: 1005, hint: "access key"},
+		{name: "1009 auth", resp: reply(200), body: `{"code":1009,"msg":"x"}`, kind: outcome.Permanent, code: 1009, hint: "Config.Credentials"},
 		{name: "9000 param", resp: reply(200), body: `{"code":9000,"message":"parameter exception"}`, kind: outcome.Permanent, code: 9000},
 		{name: "9901 OTA param", resp: reply(200), body: `{"code":9901,"msg":"parameter missing"}`, kind: outcome.Permanent, code: 9901, msg: "parameter missing"},
 		{name: "9001 transient", resp: reply(200), body: `{"code":9001,"message":"system business error"}`, kind: outcome.Transient, code: 9001},
@@ -51,8 +56,13 @@ func TestClassify(t *testing.T) {
 		{name: "200 without envelope", resp: reply(200), body: `<html>`, kind: outcome.Unknown},
 		{name: "200 without code", resp: reply(200), body: `{"message":"hi"}`, kind: outcome.Unknown},
 		{name: "503 bare", resp: reply(503), body: `Service Unavailable`, kind: outcome.Transient},
-		{name: "non-200 with envelope is transient", resp: reply(400), body: `{"code":9000,"message":"bad"}`, kind: outcome.Transient, code: 9000},
-		{name: "429 is transient too", resp: reply(429), body: ``, kind: outcome.Transient},
+		// Issue 14: the code decides whatever the status; a 4xx without one is
+		// permanent, except 429 (rate-limited) and 401/408.
+		{name: "non-200 with envelope: the code decides", resp: reply(400), body: `{"code":9000,"message":"bad"}`, kind: outcome.Permanent, code: 9000},
+		{name: "2206 in a 429", resp: reply(429), body: `{"code":2206,"message":"too frequent"}`, kind: outcome.RateLimited, code: 2206, after: time.Second},
+		{name: "1003 in a 401", resp: reply(401), body: `{"code":1003,"message":"sign"}`, kind: outcome.Permanent, code: 1003},
+		{name: "404 bare is permanent", resp: reply(404), body: `404 page not found`, kind: outcome.Permanent},
+		{name: "429 bare is rate limited", resp: reply(429), body: ``, kind: outcome.RateLimited},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,7 +83,7 @@ func TestClassify(t *testing.T) {
 			if !errors.As(r.Err, &e) {
 				t.Fatalf("err = %T %v, want *nxcloud.Error", r.Err, r.Err)
 			}
-			if e.Code != tt.code || e.Kind != tt.kind || e.HTTPStatus != tt.resp.StatusCode || e.Path != nxcloud.PathGetCode {
+			if e.Code != code(tt.code) || e.Kind != tt.kind || e.HTTPStatus != tt.resp.StatusCode || e.Op != nxcloud.PathGetCode {
 				t.Errorf("error = %+v", e)
 			}
 			if k, _ := outcome.KindOf(r.Err); k != tt.kind {
@@ -85,12 +95,23 @@ func TestClassify(t *testing.T) {
 			if tt.hint != "" && !strings.Contains(e.Hint, tt.hint) {
 				t.Errorf("hint = %q, want it to mention %q", e.Hint, tt.hint)
 			}
+			if (tt.code >= 1000 && tt.code <= 1009) != (tt.code == 1004) && strings.Contains(e.Hint, "clock") {
+				t.Errorf("hint of %d talks about the clock: %q", tt.code, e.Hint)
+			}
 			if s := e.Error(); !strings.HasPrefix(s, "nxcloud: ") || (tt.code != 0 && !strings.Contains(s, " "+strconv.Itoa(tt.code)+" ")) {
 				t.Errorf("Error() = %q does not name the vendor and code", s)
 			}
-			if e.IsAuth() != (tt.code >= 1000 && tt.code <= 1009) {
-				t.Errorf("IsAuth = %v for %d", e.IsAuth(), tt.code)
+			if nxcloud.IsAuth(r.Err) != (tt.code >= 1000 && tt.code <= 1009) {
+				t.Errorf("IsAuth = %v for %d", nxcloud.IsAuth(r.Err), tt.code)
 			}
 		})
 	}
+}
+
+// code renders an expected code as the error carries it; 0 is "no code".
+func code(c int) string {
+	if c == 0 {
+		return ""
+	}
+	return strconv.Itoa(c)
 }

@@ -11,11 +11,12 @@ import (
 
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/retry"
 )
 
 // FuzzClassify feeds arbitrary replies (status, Retry-After, body) to Classify,
-// to the envelope decoding and to Client.Do through the whole stack, and checks
+// to the envelope decoding and to Client.Call through the whole stack, and checks
 // that nothing panics, that the outcome is one of the six kinds, and that every
 // non-success carries a typed *Error agreeing with the outcome.
 //
@@ -64,18 +65,18 @@ func FuzzClassify(f *testing.F) {
 		}
 		r := Classify(resp, body)
 		checkResult(t, r)
-		if env, ok := parseEnvelope(body); ok && env.Code == nil {
-			t.Fatalf("parseEnvelope reported ok without a code")
+		if f, ok := envelope.Parse(body); ok && f.Code == "" {
+			t.Fatalf("envelope.Parse reported ok without a code")
 		}
 		_ = r.Kind.String()
 
-		// The same reply through Client.Do (status kept to what an HTTP client sees).
+		// The same reply through Client.Call (status kept to what an HTTP client sees).
 		if status < 100 || status > 599 {
 			return
 		}
 		err := doWith(t, status, after, body)
 		if r.Kind != outcome.Success && err == nil {
-			t.Fatalf("Classify said %s but Do returned no error", r.Kind)
+			t.Fatalf("Classify said %s but Call returned no error", r.Kind)
 		}
 		if err != nil {
 			_ = err.Error()
@@ -106,7 +107,7 @@ func checkResult(t *testing.T, r outcome.Result) {
 	}
 }
 
-// doWith calls Client.Do against a transport that answers every request with the
+// doWith calls Client.Call against a transport that answers every request with the
 // given reply; one attempt, no pacing, a breaker that never opens.
 func doWith(t *testing.T, status int, after string, body []byte) error {
 	t.Helper()
@@ -117,10 +118,12 @@ func doWith(t *testing.T, status int, after string, body []byte) error {
 	c, err := New(Config{
 		BaseURL:     "https://nxcloud.invalid",
 		Credentials: NewCredentials("fuzz-key", "fuzz-secret"),
-		Transport:   fakevendor.Reply{Status: status, Header: h, Body: body},
-		Limiter:     fakevendor.NoLimit{},
-		Breakers:    breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
-		Retry:       &retry.Policy{MaxAttempts: 1},
+		Options: provider.Options{
+			Transport: fakevendor.Reply{Status: status, Header: h, Body: body},
+			Limiter:   fakevendor.NoLimit{},
+			Breakers:  breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
+			Retry:     &retry.Policy{MaxAttempts: 1},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -130,5 +133,5 @@ func doWith(t *testing.T, status int, after string, body []byte) error {
 		Token     string `json:"token"`
 		RequestID string `json:"requestId"`
 	}
-	return c.Do(retry.Idempotent(context.Background()), PathLogin, nil, &data)
+	return c.Call(retry.Idempotent(context.Background()), PathLogin, nil, &data)
 }

@@ -67,7 +67,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 	})
 	_, err := f.c.Login(context.Background())
 	var ne *nxcloud.Error
-	if !errors.As(err, &ne) || !ne.IsAuth() {
+	if !errors.As(err, &ne) || !nxcloud.IsAuth(err) {
 		t.Fatalf("err = %v, want an authentication error", err)
 	}
 	for _, verb := range []string{"%v", "%+v", "%#v"} {

@@ -1,16 +1,16 @@
 package nxcloud
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
-	"mime"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/authwire/authwire/clock"
@@ -54,64 +54,66 @@ type Headers struct {
 	TS string
 }
 
-// StringToSign returns the string NXCloud hashes:
-//
-//	accessKey=K&action=A&bizType=B&ts=T[&body=BODY]&accessSecret=S
-//
-// The signed headers come sorted by name in ASCII order; "&body=" and the exact
-// body bytes are left out when the body is empty (pass nil for multipart/form-data,
+// StringToSign returns the string NXCloud hashes (see the package doc): "&body="
+// and the body are left out when it is empty (pass nil for multipart/form-data,
 // which is not signed). To print it, as `authwire sign --explain` does, pass "***"
 // as accessSecret: the real string contains the secret.
 func StringToSign(h Headers, body []byte, accessSecret string) string {
-	return string(appendStringToSign(nil, h, body, accessSecret))
-}
-
-// appendStringToSign appends the string the vendor hashes to buf.
-func appendStringToSign(buf []byte, h Headers, body []byte, accessSecret string) []byte {
-	buf = append(buf, "accessKey="...)
-	buf = append(buf, h.AccessKey...)
-	buf = append(buf, "&action="...)
-	buf = append(buf, h.Action...)
-	buf = append(buf, "&bizType="...)
-	buf = append(buf, h.BizType...)
-	buf = append(buf, "&ts="...)
-	buf = append(buf, h.TS...)
+	b := appendHeaders(nil, h.AccessKey, h.Action, h.BizType, []byte(h.TS))
 	if len(body) > 0 {
-		buf = append(buf, "&body="...)
-		buf = append(buf, body...)
+		b = append(append(b, "&body="...), body...)
 	}
-	buf = append(buf, "&accessSecret="...)
-	return append(buf, accessSecret...)
+	return string(append(append(b, "&accessSecret="...), accessSecret...))
 }
 
-// Sign returns the sign header: the lowercase hex MD5 or SHA-256 of
-// [StringToSign]. It is a pure function, so the vendor's test vectors can be
-// checked against it. An algorithm other than [MD5], [SHA256] or "" (MD5) yields "".
+func appendHeaders(b []byte, key, action, biz string, ts []byte) []byte {
+	b = append(append(b, "accessKey="...), key...)
+	b = append(append(b, "&action="...), action...)
+	b = append(append(b, "&bizType="...), biz...)
+	return append(append(b, "&ts="...), ts...)
+}
+
+// Sign returns the sign header, the lowercase hex MD5 or SHA-256 of
+// [StringToSign]: a pure function, checked against the vendor's test vectors. An
+// algorithm other than [MD5], [SHA256] or "" (MD5) yields "".
 func Sign(h Headers, body []byte, accessSecret string, alg Algorithm) string {
-	var hh hash.Hash
-	switch alg {
-	case MD5, "":
-		hh = md5.New()
-	case SHA256:
-		hh = sha256.New()
-	default:
+	if alg = cmp.Or(alg, MD5); !alg.valid() {
 		return ""
 	}
-	// The headers and the secret go through one small buffer (wiped after: it
-	// holds the secret); the body is hashed in place, never copied, whatever its size.
-	buf := appendStringToSign(make([]byte, 0, 96+len(h.AccessKey)+len(h.Action)+len(h.BizType)+len(h.TS)+len(accessSecret)), h, nil, "")
-	buf = buf[:len(buf)-len("&accessSecret=")]
-	hh.Write(buf)
-	if len(body) > 0 {
-		hh.Write([]byte("&body="))
-		hh.Write(body)
+	sc := scratches.Get().(*scratch)
+	defer scratches.Put(sc)
+	return string(sc.sign(nil, h.AccessKey, h.Action, h.BizType, append(sc.out[:0], h.TS...), body, accessSecret, alg))
+}
+
+// scratch is a signature's reusable state: signing allocates only the header
+// values it hands to the request.
+type scratch struct {
+	md5, sha hash.Hash
+	buf, out []byte
+	sumBuf   [sha256.Size]byte
+}
+
+var scratches = sync.Pool{New: func() any { return &scratch{md5: md5.New(), sha: sha256.New()} }}
+
+// sign appends the hex signature to dst. The headers and the secret go through
+// one buffer, wiped after (it held the secret); the body is hashed in place.
+func (s *scratch) sign(dst []byte, key, action, biz string, ts, body []byte, secret string, alg Algorithm) []byte {
+	hh := s.md5
+	if alg == SHA256 {
+		hh = s.sha
 	}
-	buf = append(append(buf[:0], "&accessSecret="...), accessSecret...)
-	hh.Write(buf)
-	clear(buf)
-	var out [2 * sha256.Size]byte
-	sum := hh.Sum(buf[:0])
-	return string(out[:hex.Encode(out[:], sum)])
+	hh.Reset()
+	b := appendHeaders(s.buf[:0], key, action, biz, ts)
+	if len(body) > 0 {
+		hh.Write(append(b, "&body="...))
+		hh.Write(body)
+		b = b[:0]
+	}
+	b = append(append(b, "&accessSecret="...), secret...)
+	hh.Write(b)
+	clear(b)
+	s.buf = b[:0]
+	return hex.AppendEncode(dst, hh.Sum(s.sumBuf[:0]))
 }
 
 // BizType is NXCloud's business line, sent in the bizType header.
@@ -136,7 +138,7 @@ type Operation struct {
 	Action  string
 }
 
-// The paths of the operations this package knows; [Client.Do] and the [Signer]
+// The paths of the operations this package knows: [Client.Call] and the [Signer]
 // find their Operation by path, so raw calls to them need no [WithOperation].
 const (
 	PathLogin   = "/api/wa/integrator/embedded/register/login"
@@ -165,16 +167,17 @@ func WithOperation(ctx context.Context, op Operation) context.Context {
 	return context.WithValue(ctx, opKey{}, op)
 }
 
-func operationFrom(ctx context.Context) (Operation, bool) {
-	op, ok := ctx.Value(opKey{}).(Operation)
-	return op, ok
+func operationOf(ctx context.Context, path string) (Operation, bool) {
+	if op, ok := ctx.Value(opKey{}).(Operation); ok {
+		return op, true
+	}
+	return OperationOf(path)
 }
 
-// Signer signs NXCloud requests; it implements roundtripper.Signer. On every
-// attempt it sets accessKey, a fresh ts, sign and (for SHA-256 only) algorithm.
-// The bizType and action come from the request's own headers, else from
-// [WithOperation], else from the path of a known operation. A Signer is safe for
-// concurrent use.
+// Signer signs NXCloud requests (a roundtripper.Signer, safe for concurrent use):
+// on every attempt accessKey, a fresh ts, sign and (for SHA-256 only) algorithm.
+// The bizType and action come from the request's headers, else [WithOperation],
+// else the path of a known operation.
 type Signer struct {
 	// Credentials are the key pair. Required.
 	Credentials Credentials
@@ -182,8 +185,7 @@ type Signer struct {
 	Algorithm Algorithm
 	// Clock gives the ts; nil means the wall clock.
 	Clock clock.Clock
-	// ClockOffset is added to the clock's time: a correction for a host clock known
-	// to be off, or a way for tests to play one.
+	// ClockOffset is added to the clock's time, to correct a host clock known to be off.
 	ClockOffset time.Duration
 }
 
@@ -192,75 +194,53 @@ func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
 	if s.Credentials.valid() != nil {
 		return nil, &ParamError{Op: "sign", Field: "credentials", Reason: "need an access key and an access secret: build them with NewCredentials"}
 	}
-	alg := s.Algorithm
-	if alg == "" {
-		alg = MD5
-	}
+	alg := cmp.Or(s.Algorithm, MD5)
 	if !alg.valid() {
 		return nil, &ParamError{Op: "sign", Field: "algorithm", Reason: `must be "md5" or "sha256"`}
 	}
 	biz, action := header(req.Header, HeaderBizType), header(req.Header, HeaderAction)
 	if biz == "" || action == "" {
-		op, ok := operationFrom(req.Context())
-		if !ok {
-			op, ok = operations[req.URL.Path]
-		}
+		op, ok := operationOf(req.Context(), req.URL.Path)
 		if !ok {
 			return nil, &ParamError{Op: "sign", Field: "bizType/action", Reason: "unknown for path " + req.URL.Path + ": set the bizType and action headers or use nxcloud.WithOperation"}
 		}
-		if biz == "" {
-			biz = strconv.Itoa(int(op.BizType))
-		}
-		if action == "" {
-			action = op.Action
-		}
+		biz, action = cmp.Or(biz, strconv.Itoa(int(op.BizType))), cmp.Or(action, op.Action)
 	}
 	if _, err := strconv.Atoi(biz); err != nil {
 		return nil, &ParamError{Op: "sign", Field: "bizType", Reason: "must be a number"}
-	}
-	h := Headers{
-		AccessKey: s.Credentials.AccessKey,
-		Action:    action,
-		BizType:   biz,
-		TS:        strconv.FormatInt(clock.OrReal(s.Clock).Now().Add(s.ClockOffset).UnixMilli(), 10),
 	}
 	signed := body
 	if isMultipart(req.Header) {
 		signed = nil // the vendor leaves multipart bodies out of the signature
 	}
-	// One backing array for the six values: this runs on every attempt.
-	vals := [...]string{h.AccessKey, h.Action, h.BizType, h.TS, Sign(h, signed, s.Credentials.secret(), alg), string(SHA256)}
-	backing := vals[:]
+	// The ts and the sign share one string, the five values one array.
+	sc := scratches.Get().(*scratch)
+	b := strconv.AppendInt(sc.out[:0], clock.OrReal(s.Clock).Now().Add(s.ClockOffset).UnixMilli(), 10)
+	n := len(b)
+	b = sc.sign(b, s.Credentials.AccessKey, action, biz, b[:n], signed, s.Credentials.secret(), alg)
+	tsSign := string(b)
+	sc.out = b[:0]
+	scratches.Put(sc)
+	vals := &[...]string{s.Credentials.AccessKey, action, biz, tsSign[:n], tsSign[n:], string(alg)}
 	for i, name := range signedHeaders {
-		setHeader(req.Header, name, backing[i:i+1:i+1])
+		// Exactly the vendor's spelling, replacing a canonicalised copy a caller set.
+		delete(req.Header, name[1])
+		req.Header[name[0]] = vals[i : i+1 : i+1]
 	}
-	if alg == SHA256 {
-		setHeader(req.Header, HeaderAlgorithm, backing[5:6:6])
-	} else {
-		delHeader(req.Header, HeaderAlgorithm)
+	if alg == MD5 {
+		delete(req.Header, HeaderAlgorithm) // the default, sent without the header
 	}
 	return body, nil
 }
 
-var signedHeaders = [...]string{HeaderAccessKey, HeaderAction, HeaderBizType, HeaderTS, HeaderSign}
-
-// canonical caches the canonical spelling of the vendor's header names, which a
-// caller may have used with Header.Set.
-var canonical = func() map[string]string {
-	m := make(map[string]string)
-	for _, n := range []string{HeaderAccessKey, HeaderAction, HeaderBizType, HeaderTS, HeaderSign, HeaderAlgorithm} {
-		m[n] = textproto.CanonicalMIMEHeaderKey(n)
-	}
-	return m
-}()
+// signedHeaders are the names the Signer writes, with their canonical spelling.
+var signedHeaders = [...][2]string{{HeaderAccessKey, "Accesskey"}, {HeaderAction, "Action"}, {HeaderBizType, "Biztype"},
+	{HeaderTS, "Ts"}, {HeaderSign, "Sign"}, {HeaderAlgorithm, "Algorithm"}}
 
 func isMultipart(h http.Header) bool {
 	ct := header(h, "Content-Type")
-	if len(ct) < 9 || !strings.EqualFold(ct[:9], "multipart") {
-		return false // the common case, without parsing
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "multipart/form-data"
+	const mt = "multipart/form-data"
+	return len(ct) >= len(mt) && strings.EqualFold(ct[:len(mt)], mt) && (len(ct) == len(mt) || ct[len(mt)] == ';' || ct[len(mt)] == ' ')
 }
 
 // header reads a header set either with the vendor's spelling or canonicalised.
@@ -269,22 +249,6 @@ func header(h http.Header, name string) string {
 		return v[0]
 	}
 	return h.Get(name)
-}
-
-// setHeader writes the header with exactly the vendor's spelling, replacing a
-// canonicalised copy a caller may have set.
-func setHeader(h http.Header, name string, v []string) {
-	delHeader(h, name)
-	h[name] = v
-}
-
-func delHeader(h http.Header, name string) {
-	delete(h, name)
-	c, ok := canonical[name]
-	if !ok {
-		c = textproto.CanonicalMIMEHeaderKey(name)
-	}
-	delete(h, c)
 }
 
 // ParamError reports a request refused locally, before anything was sent: a

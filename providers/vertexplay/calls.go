@@ -26,20 +26,15 @@ type ID string
 
 // UnmarshalJSON accepts a string or a number.
 func (id *ID) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
 		*id = ID(s)
 		return nil
 	}
 	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return err
-	}
+	err := json.Unmarshal(b, &n)
 	*id = ID(n)
-	return nil
+	return err
 }
 
 // CreatePlayerRequest is the body of /v2/members.
@@ -50,10 +45,7 @@ type CreatePlayerRequest struct {
 
 // Player is what /v2/members returns (inferred fields: the vendor's reply is
 // decoded loosely, unknown fields are ignored).
-type Player struct {
-	Username string `json:"username"`
-	SiteID   ID     `json:"siteId,omitempty"`
-}
+type Player = CreatePlayerRequest
 
 // CreatePlayer creates a player. It is not marked idempotent: a resend after an
 // unknown outcome would meet "player exists", so an unknown outcome is returned
@@ -62,11 +54,11 @@ func (c *Client) CreatePlayer(ctx context.Context, req CreatePlayerRequest) (*Pl
 	if req.Username == "" {
 		return nil, errors.New("vertexplay: CreatePlayer: username is empty")
 	}
-	p := &Player{Username: req.Username, SiteID: req.SiteID}
-	if err := c.Do(ctx, PathCreatePlayer, req, p); err != nil {
+	p := req
+	if err := c.Call(ctx, PathCreatePlayer, req, &p); err != nil {
 		return nil, err
 	}
-	return p, nil
+	return &p, nil
 }
 
 // Balance is a player's balance. Amounts are decimal numbers kept as
@@ -83,7 +75,7 @@ func (c *Client) Balance(ctx context.Context, username string) (*Balance, error)
 		return nil, errors.New("vertexplay: Balance: username is empty")
 	}
 	b := &Balance{Username: username}
-	if err := c.Do(retry.Idempotent(ctx), PathBalance, map[string]string{"username": username}, b); err != nil {
+	if err := c.Call(retry.Idempotent(ctx), PathBalance, map[string]string{"username": username}, b); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -115,34 +107,15 @@ type Transaction struct {
 // [Client.CheckTransaction] — or call [Client.TransferOrCheck], which does it.
 // It is re-sent only when the vendor refused it unprocessed (77, a rejected
 // token). Code 35 returns the transaction (if the vendor sent it) and an error
-// matching [ErrPending]; code 3 (transId already used) is a *Error.
+// matching [ErrPending]; code 3 (transId already used) is an *Error.
 func (c *Client) Transfer(ctx context.Context, req TransferRequest) (*Transaction, error) {
-	if err := req.validate(); err != nil {
-		return nil, err
-	}
-	t := &Transaction{TransID: req.TransID, Username: req.Username, Amount: req.Amount}
-	if err := c.Do(ctx, PathTransfer, req, t); err != nil {
-		if errors.Is(err, ErrPending) {
-			return t, err
-		}
-		return nil, err
-	}
-	return t, nil
-}
-
-func (r TransferRequest) validate() error {
 	switch {
-	case r.Username == "":
-		return errors.New("vertexplay: Transfer: username is empty")
-	case r.TransID == "":
-		return errors.New("vertexplay: Transfer: transId is empty (it is what makes a transfer checkable and unrepeatable)")
-	case r.Amount == "":
-		return errors.New("vertexplay: Transfer: amount is empty")
+	case req.Username == "" || req.TransID == "" || req.Amount == "":
+		return nil, errors.New("vertexplay: Transfer: username, amount and transId (what makes a transfer checkable and unrepeatable) are required")
+	case !isNumber(req.Amount):
+		return nil, fmt.Errorf("vertexplay: Transfer: amount %q is not a decimal number", string(req.Amount))
 	}
-	if _, err := json.Marshal(r.Amount); err != nil {
-		return fmt.Errorf("vertexplay: Transfer: amount %q is not a decimal number", string(r.Amount))
-	}
-	return nil
+	return c.transaction(ctx, PathTransfer, req, &Transaction{TransID: req.TransID, Username: req.Username, Amount: req.Amount})
 }
 
 // CheckTransaction looks a transfer up by transId. Read-only, so marked
@@ -152,24 +125,30 @@ func (c *Client) CheckTransaction(ctx context.Context, username, transID string)
 	if username == "" || transID == "" {
 		return nil, errors.New("vertexplay: CheckTransaction: username and transId are required")
 	}
-	t := &Transaction{TransID: transID, Username: username}
-	err := c.Do(retry.Idempotent(ctx), PathCheckTransaction, map[string]string{"username": username, "transId": transID}, t)
-	if err != nil {
-		if errors.Is(err, ErrPending) {
-			return t, err
-		}
+	return c.transaction(retry.Idempotent(ctx), PathCheckTransaction, map[string]string{"username": username, "transId": transID},
+		&Transaction{TransID: transID, Username: username})
+}
+
+func isNumber(n json.Number) bool { _, err := json.Marshal(n); return err == nil }
+
+// transaction calls path; a pending reply returns the transaction too.
+func (c *Client) transaction(ctx context.Context, path string, in any, t *Transaction) (*Transaction, error) {
+	err := c.Call(ctx, path, in, t)
+	if err != nil && !errors.Is(err, ErrPending) {
 		return nil, err
 	}
-	return t, nil
+	return t, err
 }
 
 // UnresolvedError reports a transfer whose outcome is unknown and whose check
 // failed too: the money may or may not have moved. It matches
-// outcome.ErrUnknown; Check is the check call's error (a *Error when the vendor
-// answered, e.g. a "not found" code, which means the transfer did not happen).
+// outcome.ErrUnknown, and the caller's context error when that is what ended
+// the transfer; Check is the check call's error (an *Error when the vendor
+// answered, e.g. a "not found" code, which means the transfer had not happened
+// when the check ran).
 type UnresolvedError struct {
 	TransID string
-	// Transfer is the transfer's error (it matches outcome.ErrUnknown).
+	// Transfer is the transfer's error.
 	Transfer error
 	// Check is the check call's error.
 	Check error
@@ -180,8 +159,11 @@ func (e *UnresolvedError) Error() string {
 	return fmt.Sprintf("vertexplay: transfer %s unresolved: %v; check: %v", e.TransID, e.Transfer, e.Check)
 }
 
-// Unwrap returns both errors: errors.Is(err, outcome.ErrUnknown) holds, and
-// errors.As finds the check's *Error.
+// Is matches outcome.ErrUnknown: the transfer may have been processed.
+func (e *UnresolvedError) Is(target error) bool { return target == outcome.ErrUnknown }
+
+// Unwrap returns both errors: errors.Is finds the caller's context error in the
+// transfer's, errors.As the check's *Error.
 func (e *UnresolvedError) Unwrap() []error { return []error{e.Transfer, e.Check} }
 
 // TransferOrCheck is the safe way to move money: it sends the transfer once
@@ -190,17 +172,25 @@ func (e *UnresolvedError) Unwrap() []error { return []error{e.Transfer, e.Check}
 // call proves it happened; an error matching [ErrPending] when the vendor is
 // still processing it; or an *UnresolvedError (matching outcome.ErrUnknown) when
 // the check could not tell.
+//
+// The caller's deadline or cancel may be what left the outcome unknown, so the
+// check runs detached from it (context.WithoutCancel: its values, not its
+// deadline), bounded by Config.CheckTimeout (default [DefaultCheckTimeout]) and
+// the client's Timeout. A context already done sends nothing and returns its
+// error.
 func (c *Client) TransferOrCheck(ctx context.Context, req TransferRequest) (*Transaction, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	t, err := c.Transfer(ctx, req)
-	if err == nil || !errors.Is(err, outcome.ErrUnknown) {
+	if err == nil || !errors.Is(err, outcome.ErrUnknown) && (ctx.Err() == nil || !errors.Is(err, ctx.Err())) {
 		return t, err
 	}
-	ct, cerr := c.CheckTransaction(ctx, req.Username, req.TransID)
-	switch {
-	case cerr == nil:
-		return ct, nil
-	case errors.Is(cerr, ErrPending):
-		return ct, cerr
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.checkTimeout)
+	defer cancel()
+	t, cerr := c.CheckTransaction(cctx, req.Username, req.TransID)
+	if cerr == nil || errors.Is(cerr, ErrPending) {
+		return t, cerr
 	}
 	return nil, &UnresolvedError{TransID: req.TransID, Transfer: err, Check: cerr}
 }
@@ -218,38 +208,27 @@ type Game struct {
 // UnmarshalJSON keeps Raw.
 func (g *Game) UnmarshalJSON(b []byte) error {
 	type plain Game
-	if err := json.Unmarshal(b, (*plain)(g)); err != nil {
-		return err
-	}
 	g.Raw = append(json.RawMessage(nil), b...)
-	return nil
-}
-
-// gameList accepts data as a bare array or as an object holding one under
-// "games" or "list" (the vendor's shape is not documented).
-type gameList []Game
-
-func (l *gameList) UnmarshalJSON(b []byte) error {
-	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '[' {
-		return json.Unmarshal(b, (*[]Game)(l))
-	}
-	var o struct {
-		Games []Game `json:"games"`
-		List  []Game `json:"list"`
-	}
-	if err := json.Unmarshal(b, &o); err != nil {
-		return err
-	}
-	*l = append(o.Games, o.List...)
-	return nil
+	return json.Unmarshal(b, (*plain)(g))
 }
 
 // Games returns the game list. Read-only, so marked idempotent: also retried
-// after a dropped connection, a 5xx or code 7.
+// after a dropped connection, a 5xx or code 7. The list is read as a bare array
+// or as an object holding one under "games" or "list" (the vendor's shape is
+// not documented).
 func (c *Client) Games(ctx context.Context) ([]Game, error) {
-	var l gameList
-	if err := c.Do(retry.Idempotent(ctx), PathGames, nil, &l); err != nil {
+	var raw json.RawMessage
+	if err := c.Call(retry.Idempotent(ctx), PathGames, nil, &raw); err != nil {
 		return nil, err
 	}
-	return l, nil
+	var l []Game
+	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] == '[' {
+		if len(raw) == 0 {
+			return nil, nil
+		}
+		return l, json.Unmarshal(raw, &l)
+	}
+	var o struct{ Games, List []Game }
+	err := json.Unmarshal(raw, &o)
+	return append(o.Games, o.List...), err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/clock"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/providers/vertexplay"
 	"github.com/authwire/authwire/providers/vertexplay/vertexplaytest"
 	"github.com/authwire/authwire/ratelimit"
@@ -37,10 +39,12 @@ func setup(t *testing.T, simCfg vertexplaytest.Config, mod func(*vertexplay.Conf
 	cfg := vertexplay.Config{
 		BaseURL:     srv.URL,
 		Credentials: sim.Credentials(),
-		Clock:       simCfg.Clock,
-		Limiter:     ratelimit.NewAdaptive(ratelimit.Config{Rate: 1e6, Burst: 1e6}),
-		Breakers:    breaker.NewSet(breaker.Config{ConsecutiveFailures: 1000}),
-		Retry:       &retry.Policy{MaxAttempts: 4, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond},
+		Options: provider.Options{
+			Clock:    simCfg.Clock,
+			Limiter:  ratelimit.NewAdaptive(ratelimit.Config{Rate: 1e6, Burst: 1e6}),
+			Breakers: breaker.NewSet(breaker.Config{ConsecutiveFailures: 1000}),
+			Retry:    &retry.Policy{MaxAttempts: 4, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond},
+		},
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -61,6 +65,7 @@ func TestNewValidates(t *testing.T) {
 	}{
 		{"no base URL", vertexplay.Config{Credentials: creds}},
 		{"relative base URL", vertexplay.Config{BaseURL: "api.example.com", Credentials: creds}},
+		{"credentials over plain http", vertexplay.Config{BaseURL: "http://api.example.com", Credentials: creds}},
 		{"no credentials", vertexplay.Config{BaseURL: "https://api.example.com"}},
 		{"bad signature version", vertexplay.Config{BaseURL: "https://api.example.com", Credentials: creds, SignatureVersion: 3}},
 		{"derivation fails", vertexplay.Config{BaseURL: "https://api.example.com", Credentials: creds, DeriveKey: func(string) ([]byte, error) { return []byte("short"), nil }}},
@@ -119,7 +124,7 @@ func TestTypedCalls(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var ve *vertexplay.Error
-			if err := tc.call(); !errors.As(err, &ve) || ve.Code != tc.code || ve.LogUUID == "" || !outcome.IsPermanent(err) {
+			if err := tc.call(); !errors.As(err, &ve) || ve.Code != strconv.Itoa(tc.code) || ve.TraceID == "" || !outcome.IsPermanent(err) {
 				t.Fatalf("err = %v, want permanent code %d with a logUUID", err, tc.code)
 			}
 		})
@@ -323,7 +328,7 @@ func TestTransferOrCheckUnresolved(t *testing.T) {
 	_, err := e.c.TransferOrCheck(context.Background(), vertexplay.TransferRequest{Username: "erin", Amount: "1", TransID: "x-1"})
 	var ue *vertexplay.UnresolvedError
 	var ve *vertexplay.Error
-	if !errors.As(err, &ue) || !errors.Is(err, outcome.ErrUnknown) || !errors.As(err, &ve) || ve.Code != vertexplaytest.CodeTransactionNotFound {
+	if !errors.As(err, &ue) || !errors.Is(err, outcome.ErrUnknown) || !errors.As(err, &ve) || ve.Code != strconv.Itoa(vertexplaytest.CodeTransactionNotFound) {
 		t.Fatalf("err = %v, want an UnresolvedError carrying the check's code 6", err)
 	}
 	if e.sim.Stats().Transfers != 0 {
@@ -422,7 +427,7 @@ func TestCredentialErrorsAreNotLooped(t *testing.T) {
 			for range 3 {
 				_, err := e.c.Games(context.Background())
 				var ve *vertexplay.Error
-				if !errors.As(err, &ve) || ve.Code != tc.code || ve.Path != vertexplay.AuthPath || ve.Hint == "" || !outcome.IsPermanent(err) {
+				if !errors.As(err, &ve) || ve.Code != strconv.Itoa(tc.code) || ve.Op != vertexplay.AuthPath || ve.Hint == "" || !outcome.IsPermanent(err) {
 					t.Fatalf("err = %v, want permanent code %d from /v2/auth with a hint", err, tc.code)
 				}
 			}
@@ -457,7 +462,7 @@ func TestRawHTTPClient(t *testing.T) {
 	var b struct {
 		Username string `json:"username"`
 	}
-	if err := e.c.Do(context.Background(), vertexplay.PathBalance, map[string]string{"username": "hal"}, &b); err != nil || b.Username != "hal" {
+	if err := e.c.Call(context.Background(), vertexplay.PathBalance, map[string]string{"username": "hal"}, &b); err != nil || b.Username != "hal" {
 		t.Fatalf("Do = %+v, %v", b, err)
 	}
 }

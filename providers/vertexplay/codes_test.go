@@ -2,6 +2,7 @@ package vertexplay_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/providers/vertexplay"
+	"github.com/authwire/authwire/providers/vertexplay/vertexplaytest"
 )
 
 func reply(status int, body string) (*http.Response, []byte) {
@@ -27,23 +29,23 @@ func TestClassify(t *testing.T) {
 		body   string
 		kind   outcome.Kind
 		after  time.Duration
-		code   int
+		code   string
 		hint   string
 	}{
-		{"success", 200, `{"code":0,"message":"No error.","data":{}}`, outcome.Success, 0, 0, ""},
-		{"pending is a success for the framework", 200, `{"code":35,"message":"pending"}`, outcome.Success, 0, 0, ""},
-		{"rate limited", 200, `{"code":77,"message":"Too many requests."}`, outcome.RateLimited, time.Second, 77, ""},
-		{"internal error", 200, `{"code":7}`, outcome.Transient, 0, 7, ""},
-		{"token rejected", 200, `{"code":12,"message":"Authorization error."}`, outcome.TokenRejected, 0, 12, ""},
-		{"HTTP 401 with envelope", 401, `{"code":12}`, outcome.TokenRejected, 0, 12, ""},
-		{"HTTP 401 bare", 401, `Unauthorized`, outcome.TokenRejected, 0, -1, ""},
-		{"agent blocked", 200, `{"code":10}`, outcome.Permanent, 0, 10, "Secret KEY"},
-		{"transaction exists", 200, `{"code":3}`, outcome.Permanent, 0, 3, "transId"},
-		{"signature", 200, `{"code":83}`, outcome.Permanent, 0, 83, "clock"},
-		{"encryption", 200, `{"code":84}`, outcome.Permanent, 0, 84, "API KEY"},
-		{"undocumented", 200, `{"code":999}`, outcome.Transient, 0, 999, ""},
-		{"bare 502", 502, `<html>bad gateway</html>`, outcome.Transient, 0, -1, ""},
-		{"2xx without a code", 200, `{"ok":true}`, outcome.Unknown, 0, -1, ""},
+		{"success", 200, `{"code":0,"message":"No error.","data":{}}`, outcome.Success, 0, "", ""},
+		{"pending is a success for the framework", 200, `{"code":35,"message":"pending"}`, outcome.Success, 0, "", ""},
+		{"rate limited", 200, `{"code":77,"message":"Too many requests."}`, outcome.RateLimited, time.Second, "77", ""},
+		{"internal error", 200, `{"code":7}`, outcome.Transient, 0, "7", ""},
+		{"token rejected", 200, `{"code":12,"message":"Authorization error."}`, outcome.TokenRejected, 0, "12", ""},
+		{"HTTP 401 with envelope", 401, `{"code":12}`, outcome.TokenRejected, 0, "12", ""},
+		{"HTTP 401 bare", 401, `Unauthorized`, outcome.TokenRejected, 0, "", ""},
+		{"agent blocked", 200, `{"code":10}`, outcome.Permanent, 0, "10", "Secret KEY"},
+		{"transaction exists", 200, `{"code":3}`, outcome.Permanent, 0, "3", "transId"},
+		{"signature", 200, `{"code":83}`, outcome.Permanent, 0, "83", "clock"},
+		{"encryption", 200, `{"code":84}`, outcome.Permanent, 0, "84", "API KEY"},
+		{"undocumented", 200, `{"code":999}`, outcome.Transient, 0, "999", ""},
+		{"bare 502", 502, `<html>bad gateway</html>`, outcome.Transient, 0, "", ""},
+		{"2xx without a code", 200, `{"ok":true}`, outcome.Unknown, 0, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := vertexplay.Classify(reply(tc.status, tc.body))
@@ -73,13 +75,20 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// TestErrPending: code 35 matches ErrPending and holds the vendor's *Error; a
+// failure code does not match it.
 func TestErrPending(t *testing.T) {
-	e := &vertexplay.Error{Code: 35, Kind: outcome.Success}
-	if !errors.Is(e, vertexplay.ErrPending) {
-		t.Fatal("code 35 does not match ErrPending")
+	e := setup(t, vertexplaytest.Config{}, nil)
+	e.sim.AddPlayer("pat", "0")
+	e.sim.HoldTransfers(1)
+	_, err := e.c.Transfer(context.Background(), vertexplay.TransferRequest{Username: "pat", Amount: "1", TransID: "p-1"})
+	var ve *vertexplay.Error
+	if !errors.Is(err, vertexplay.ErrPending) || !errors.As(err, &ve) || ve.Code != "35" || ve.TraceID == "" {
+		t.Fatalf("err = %v, want ErrPending holding code 35 with a logUUID", err)
 	}
-	if errors.Is(&vertexplay.Error{Code: 3}, vertexplay.ErrPending) {
-		t.Fatal("code 3 matches ErrPending")
+	_, err = e.c.Transfer(context.Background(), vertexplay.TransferRequest{Username: "pat", Amount: "1", TransID: "p-1"})
+	if !errors.As(err, &ve) || ve.Code != "3" || errors.Is(err, vertexplay.ErrPending) {
+		t.Fatalf("err = %v, want code 3, not pending", err)
 	}
 }
 
@@ -92,7 +101,7 @@ func TestNothingSecretIsPrinted(t *testing.T) {
 		t.Fatal(err)
 	}
 	signer, _ := vertexplay.NewSigner(vertexplay.SignerConfig{Credentials: creds})
-	e := &vertexplay.Error{Code: 84, Message: "Encryption failed.", HTTPStatus: 200, LogUUID: "u-1", Path: "/v2/auth", Kind: outcome.Permanent, Hint: "check the API KEY"}
+	e := &vertexplay.Error{Code: "84", Message: "Encryption failed.", HTTPStatus: 200, TraceID: "u-1", Op: "/v2/auth", Kind: outcome.Permanent, Hint: "check the API KEY"}
 	type holder struct {
 		c vertexplay.Credentials // unexported: fmt cannot call its methods
 		C vertexplay.Credentials

@@ -23,12 +23,7 @@ type Credentials struct {
 	// on a Credentials kept in an unexported field, and then prints it by
 	// reflection, even dereferencing a pointer field under %s or %d; a func is
 	// printed as an address under every verb.
-	keys func() secrets
-}
-
-type secrets struct {
-	apiKey    string // 64 hex characters, trimmed
-	secretKey string
+	keys func() (apiKey, secretKey string)
 }
 
 // NewCredentials returns the credentials of agentID. apiKey is trimmed of
@@ -36,54 +31,38 @@ type secrets struct {
 // carry a newline) and must then be exactly 64 hex characters; secretKey is opaque
 // and used as given.
 func NewCredentials(agentID, apiKey, secretKey string) (Credentials, error) {
-	apiKey = strings.TrimSpace(apiKey)
-	switch {
+	apiKey = strings.ToLower(strings.TrimSpace(apiKey))
+	switch _, err := hex.DecodeString(apiKey); {
 	case agentID == "":
 		return Credentials{}, errors.New("vertexplay: the agentId is empty")
 	case len(apiKey) != 64:
 		return Credentials{}, fmt.Errorf("vertexplay: the API KEY must be 64 hex characters, got %d characters", len(apiKey))
+	case err != nil: // never echo the key, not even the offending character
+		return Credentials{}, errors.New("vertexplay: the API KEY must be 64 hex characters (0-9, a-f)")
 	case secretKey == "":
 		return Credentials{}, errors.New("vertexplay: the Secret KEY is empty")
 	}
-	if _, err := hex.DecodeString(apiKey); err != nil {
-		// Never echo the key, not even the offending character.
-		return Credentials{}, errors.New("vertexplay: the API KEY must be 64 hex characters (0-9, a-f)")
-	}
-	k := secrets{apiKey: strings.ToLower(apiKey), secretKey: secretKey}
-	return Credentials{AgentID: agentID, keys: func() secrets { return k }}, nil
+	return Credentials{AgentID: agentID, keys: func() (string, string) { return apiKey, secretKey }}, nil
 }
 
 func (c Credentials) valid() error {
-	switch {
-	case c.AgentID == "":
-		return errors.New("vertexplay: Config.Credentials.AgentID is empty")
-	case c.keys == nil:
-		return errors.New("vertexplay: Config.Credentials has no keys: build it with NewCredentials")
+	if c.AgentID == "" || c.keys == nil {
+		return errors.New("vertexplay: Config.Credentials has no agentId or no keys: build it with NewCredentials")
 	}
 	return nil
 }
 
-func (c Credentials) apiKey() string {
+// redacted is what every printing path shows of the keys.
+func (c Credentials) redacted() string {
 	if c.keys == nil {
-		return ""
+		return "unset"
 	}
-	return c.keys().apiKey
-}
-
-func (c Credentials) secretKey() string {
-	if c.keys == nil {
-		return ""
-	}
-	return c.keys().secretKey
+	return "REDACTED"
 }
 
 // String returns the redacted form.
 func (c Credentials) String() string {
-	k := "REDACTED"
-	if c.keys == nil {
-		k = "unset"
-	}
-	return fmt.Sprintf("vertexplay.Credentials{AgentID:%q, APIKey:%s, SecretKey:%s}", abbrev(c.AgentID), k, k)
+	return fmt.Sprintf("vertexplay.Credentials{AgentID:%q, APIKey:%s, SecretKey:%[2]s}", abbrev(c.AgentID), c.redacted())
 }
 
 // GoString returns the redacted form, for %#v.
@@ -95,10 +74,7 @@ func (c Credentials) Format(f fmt.State, _ rune) { io.WriteString(f, c.String())
 
 // LogValue implements slog.LogValuer with the redacted form.
 func (c Credentials) LogValue() slog.Value {
-	k := "REDACTED"
-	if c.keys == nil {
-		k = "unset"
-	}
+	k := c.redacted()
 	return slog.GroupValue(slog.String("agent_id", abbrev(c.AgentID)), slog.String("api_key", k), slog.String("secret_key", k))
 }
 

@@ -7,6 +7,8 @@ import (
 	"log"
 	"net/http/httptest"
 
+	"golang.org/x/oauth2"
+
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/providers/vertexplay"
 	"github.com/authwire/authwire/providers/vertexplay/vertexplaytest"
@@ -53,4 +55,29 @@ func Example() {
 	// transferred 25.00 balance 25.00
 	// balance 25.00
 	// transfer requests: 1 logins: 1
+}
+
+// ExampleClient_Refresher hands the bare /v2/auth login to another reuse layer:
+// oauth2.ReuseTokenSource caches its tokens instead of the client's own cache.
+func ExampleClient_Refresher() {
+	sim := vertexplaytest.New(vertexplaytest.Config{})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	c, err := vertexplay.New(vertexplay.Config{BaseURL: srv.URL, Credentials: sim.Credentials()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	ts := oauth2.ReuseTokenSource(nil, c.Refresher())
+	for range 3 {
+		tok, err := ts.Token()
+		fmt.Println(tok.Type(), tok.Valid(), err)
+	}
+	fmt.Println("logins:", sim.Stats().Logins)
+	// Output:
+	// Bearer true <nil>
+	// Bearer true <nil>
+	// Bearer true <nil>
+	// logins: 1
 }

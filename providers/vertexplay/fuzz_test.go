@@ -3,7 +3,6 @@ package vertexplay
 import (
 	"context"
 	"errors"
-	"github.com/authwire/authwire/internal/fakevendor"
 	"math"
 	"net/http"
 	"net/url"
@@ -11,7 +10,9 @@ import (
 	"time"
 
 	"github.com/authwire/authwire/breaker"
+	"github.com/authwire/authwire/internal/fakevendor"
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/retry"
 )
 
@@ -69,10 +70,10 @@ func FuzzClassify(f *testing.F) {
 		if ar.Kind == outcome.TokenRejected {
 			t.Fatal("classifyAuth returned TokenRejected: there is no token on /v2/auth")
 		}
-		if env, ok := parseEnvelope(body); ok && env.Code == nil {
-			t.Fatal("parseEnvelope reported ok without a code")
+		if f, ok := envelope.Parse(body); ok && f.Code == "" {
+			t.Fatal("envelope.Parse reported ok without a code")
 		}
-		if d := tokenLifetime(time.Now(), 3600, string(body)); d <= 0 {
+		if d := tokenLifetime(time.Now(), time.Hour, string(body)); d <= 0 {
 			t.Fatalf("tokenLifetime = %v, want > 0", d)
 		}
 
@@ -100,7 +101,7 @@ func checkResult(t *testing.T, r outcome.Result) {
 	}
 	var e *Error
 	if !errors.As(r.Err, &e) {
-		t.Fatalf("%s result carries %T, want *vertexplay.Error", r.Kind, r.Err)
+		t.Fatalf("%s result carries %T, want *outcome.Error", r.Kind, r.Err)
 	}
 	if e.Kind != r.Kind {
 		t.Fatalf("error kind %s, result kind %s", e.Kind, r.Kind)
@@ -138,10 +139,12 @@ func doWith(t *testing.T, status int, after string, body []byte, atAuth bool) er
 	c, err := New(Config{
 		BaseURL:     "https://vertexplay.invalid",
 		Credentials: creds,
-		Transport:   rt,
-		Limiter:     fakevendor.NoLimit{},
-		Breakers:    breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
-		Retry:       &retry.Policy{MaxAttempts: 1},
+		Options: provider.Options{
+			Transport: rt,
+			Limiter:   fakevendor.NoLimit{},
+			Breakers:  breaker.NewSet(breaker.Config{ConsecutiveFailures: math.MaxUint32}),
+			Retry:     &retry.Policy{MaxAttempts: 1},
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

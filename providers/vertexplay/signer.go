@@ -1,13 +1,19 @@
 package vertexplay
 
 import (
+	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/authwire/authwire/clock"
 )
@@ -39,10 +45,10 @@ type SignerConfig struct {
 // new request to the vendor. It is safe for concurrent use and prints no key.
 type Signer struct {
 	agentID string
+	agent   []string // the x-agentid header value, shared by every request
 	version SignatureVersion
-	aead    cipher.AEAD // holds the key; an interface field prints as an address
+	aead    cipher.AEAD // built once per key; an interface field prints as an address
 	clock   clock.Clock
-	rand    io.Reader
 }
 
 // NewSigner returns a Signer for cfg, deriving the AES key once.
@@ -54,11 +60,13 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	if derive == nil {
 		derive = HexKey
 	}
-	key, err := derive(cfg.Credentials.apiKey())
+	apiKey, _ := cfg.Credentials.keys()
+	key, err := derive(apiKey)
 	if err != nil {
 		return nil, err
 	}
 	a, err := newAEAD(key)
+	clear(key)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +78,8 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	default:
 		return nil, fmt.Errorf("vertexplay: unknown signature version %d", int(v))
 	}
-	return &Signer{agentID: cfg.Credentials.AgentID, version: v, aead: a, clock: clock.OrReal(cfg.Clock), rand: rand.Reader}, nil
+	id := cfg.Credentials.AgentID
+	return &Signer{agentID: id, agent: []string{id}, version: v, aead: a, clock: clock.OrReal(cfg.Clock)}, nil
 }
 
 // Fixed pins the per-request random values, for reproducing a vendor example
@@ -88,86 +97,112 @@ type Fixed struct {
 
 // Sealed is one signed, encrypted request: its headers and its wire body.
 type Sealed struct {
-	AgentID    string
-	Timestamp  string
-	Nonce      string
-	CipherText string
-	Signature  string
-	Version    SignatureVersion
+	AgentID, Timestamp, Nonce, CipherText, Signature string
+	Version                                          SignatureVersion
 	// Body is the exact wire body, {"cipherText":"…"}.
 	Body []byte
 }
 
 // Header returns the headers to send (without Authorization).
 func (s *Sealed) Header() http.Header {
-	h := make(http.Header, 5)
-	s.setHeaders(h)
-	return h
-}
-
-func (s *Sealed) setHeaders(h http.Header) {
-	h.Set("Content-Type", "application/json")
-	h.Set(HeaderAgentID, s.AgentID)
-	h.Set(HeaderTimestamp, s.Timestamp)
-	h.Set(HeaderNonce, s.Nonce)
-	h.Set(HeaderSignature, s.Signature)
+	return http.Header{"Content-Type": jsonType, "X-Agentid": {s.AgentID}, "X-Timestamp": {s.Timestamp},
+		"X-Nonce": {s.Nonce}, "X-Signature": {s.Signature}}
 }
 
 // Seal encrypts and signs plaintext (an empty one is sent as {}), drawing what
 // fixed leaves zero.
 func (s *Signer) Seal(plaintext []byte, fixed Fixed) (*Sealed, error) {
-	if len(plaintext) == 0 {
-		plaintext = []byte("{}")
-	}
-	iv := fixed.IV
-	if iv == nil {
-		iv = make([]byte, IVSize)
-		if _, err := io.ReadFull(s.rand, iv); err != nil {
-			return nil, fmt.Errorf("vertexplay: draw IV: %w", err)
-		}
-	}
-	nonce := fixed.Nonce
-	if nonce == "" {
-		b := make([]byte, 16)
-		if _, err := io.ReadFull(s.rand, b); err != nil {
-			return nil, fmt.Errorf("vertexplay: draw nonce: %w", err)
-		}
-		nonce = hex.EncodeToString(b)
-	} else if !isNonce(nonce) {
-		return nil, fmt.Errorf("vertexplay: the nonce must be 32 lowercase hex characters")
-	}
-	ts := fixed.Timestamp
-	if ts == "" {
-		ts = strconv.FormatInt(s.clock.Now().UnixMilli(), 10)
-	} else if _, err := strconv.ParseUint(ts, 10, 63); err != nil {
-		return nil, fmt.Errorf("vertexplay: the timestamp must be Unix milliseconds in decimal")
-	}
-	ct, err := seal(s.aead, iv, plaintext)
+	w := work.Get().(*scratch)
+	defer w.put()
+	body, text, n, err := s.seal(w, plaintext, fixed)
 	if err != nil {
 		return nil, err
 	}
-	body := WireBody(ct)
-	return &Sealed{
-		AgentID:    s.agentID,
-		Timestamp:  ts,
-		Nonce:      nonce,
-		CipherText: ct,
-		Signature:  Signature(s.version, s.agentID, ts, nonce, ct, body),
-		Version:    s.version,
-		Body:       body,
-	}, nil
+	t := string(text)
+	return &Sealed{AgentID: s.agentID, Timestamp: t[:n], Nonce: t[n : n+32], Signature: t[n+32:], Version: s.version,
+		CipherText: string(body[len(wirePrefix) : len(body)-len(wireSuffix)]), Body: body}, nil
 }
 
 // Sign implements roundtripper.Signer: body is the plaintext JSON, the returned
-// body is the encrypted wire body, and the headers are set on req.
+// body is the encrypted wire body, and the headers are set on req. It costs
+// three allocations (the body, the headers' text, their value slices): the
+// working buffers are pooled and the constant header values shared.
 func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
-	sealed, err := s.Seal(body, Fixed{})
+	w := work.Get().(*scratch)
+	defer w.put()
+	out, text, n, err := s.seal(w, body, Fixed{})
 	if err != nil {
 		return nil, err
 	}
-	sealed.setHeaders(req.Header)
-	return sealed.Body, nil
+	t := string(text)
+	v := &[3]string{t[:n], t[n : n+32], t[n+32:]}
+	h := req.Header
+	h["Content-Type"], h["X-Agentid"] = jsonType, s.agent
+	h["X-Timestamp"], h["X-Nonce"], h["X-Signature"] = v[0:1:1], v[1:2:2], v[2:3:3]
+	return out, nil
 }
+
+// jsonType is the one Content-Type the vendor reads; shared, never modified (a
+// header's Add appends to a copy: its capacity is 1).
+var jsonType = []string{"application/json"}
+
+// scratch is one Seal's working memory, pooled so that a request allocates only
+// what it hands on.
+type scratch struct {
+	buf  []byte             // GCM output, then the signed string
+	rnd  [IVSize + 16]byte  // the IV and the nonce's bytes
+	text [19 + 32 + 64]byte // x-timestamp, x-nonce, x-signature
+}
+
+var work = sync.Pool{New: func() any { return new(scratch) }}
+
+func (w *scratch) put() {
+	if cap(w.buf) <= 64<<10 { // bounded memory: a huge body's buffer is not kept
+		work.Put(w)
+	}
+}
+
+// seal writes the wire body (newly allocated) and, in w.text, the header values
+// timestamp|nonce|signature, the timestamp being n bytes.
+func (s *Signer) seal(w *scratch, plain []byte, fixed Fixed) (body, text []byte, n int, err error) {
+	if len(plain) == 0 {
+		plain = emptyObject
+	}
+	rand.Read(w.rnd[:])
+	iv := w.rnd[:IVSize]
+	if fixed.IV != nil {
+		if len(fixed.IV) != IVSize {
+			return nil, nil, 0, fmt.Errorf("vertexplay: the IV must be %d bytes, got %d", IVSize, len(fixed.IV))
+		}
+		iv = fixed.IV
+	}
+	text = w.text[:0]
+	if fixed.Timestamp == "" {
+		text = strconv.AppendInt(text, s.clock.Now().UnixMilli(), 10)
+	} else if _, err := strconv.ParseUint(fixed.Timestamp, 10, 63); err != nil {
+		return nil, nil, 0, fmt.Errorf("vertexplay: the timestamp must be Unix milliseconds in decimal")
+	} else {
+		text = append(text, fixed.Timestamp...)
+	}
+	n = len(text)
+	if fixed.Nonce == "" {
+		text = hex.AppendEncode(text, w.rnd[IVSize:])
+	} else if !isNonce(fixed.Nonce) {
+		return nil, nil, 0, fmt.Errorf("vertexplay: the nonce must be 32 lowercase hex characters")
+	} else {
+		text = append(text, fixed.Nonce...)
+	}
+	size := len(wirePrefix) + ivChars + tagChars + base64.StdEncoding.EncodedLen(len(plain)) + len(wireSuffix)
+	body = append(make([]byte, 0, size), wirePrefix...)
+	body, w.buf = appendCipherText(body, w.buf, s.aead, iv, plain)
+	body = append(body, wireSuffix...)
+	ct := body[len(wirePrefix) : len(body)-len(wireSuffix)]
+	w.buf = signedString(w.buf[:0], s.version, s.agentID, text[:n], text[n:n+32], ct, body)
+	sum := sha256.Sum256(w.buf)
+	return body, hex.AppendEncode(text, sum[:]), n, nil
+}
+
+var emptyObject = []byte("{}")
 
 // String describes the signer without its key. String and Format have value
 // receivers so that a Signer value, not only a pointer, prints redacted.
@@ -183,10 +218,169 @@ func isNonce(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
 			return false
 		}
 	}
 	return true
 }
+
+// Sizes fixed by the vendor's scheme.
+const (
+	IVSize  = 12 // AES-GCM nonce ("IV") bytes, fresh per request
+	TagSize = 16 // GCM tag bytes
+
+	ivChars  = 16 // len(base64std(12 bytes))
+	tagChars = 24 // len(base64std(16 bytes))
+)
+
+// KeyDerivation turns the API KEY into the 32-byte AES-256 key. The vendor does
+// not say how; [HexKey] is the default (inferred from its insistence on exactly
+// 64 hex characters). A wrong derivation shows up as code 84.
+type KeyDerivation func(apiKey string) ([]byte, error)
+
+// HexKey is the default [KeyDerivation]: hex-decode the 64-character API KEY to
+// 32 bytes.
+func HexKey(apiKey string) ([]byte, error) {
+	k, err := hex.DecodeString(apiKey)
+	if err != nil || len(k) != 32 {
+		return nil, errors.New("vertexplay: the API KEY does not hex-decode to 32 bytes")
+	}
+	return k, nil
+}
+
+// SHA256Key is an alternative [KeyDerivation]: the SHA-256 of the API KEY's
+// characters. It exists for the case where code 84 proves [HexKey] wrong.
+func SHA256Key(apiKey string) ([]byte, error) {
+	s := sha256.Sum256([]byte(apiKey))
+	return s[:], nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("vertexplay: the AES-256 key must be 32 bytes, got %d", len(key))
+	}
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(b) // 12-byte nonce, 16-byte tag: the vendor's parameters
+}
+
+// appendCipherText appends the vendor's cipherText of plaintext to dst:
+// base64std(IV) + base64std(tag) + base64std(ciphertext). Go's Seal returns
+// ciphertext‖tag, the vendor wants the tag first. scratch is reused for Seal's
+// output and returned, possibly grown.
+func appendCipherText(dst, scratch []byte, a cipher.AEAD, iv, plaintext []byte) (out, scr []byte) {
+	sealed := a.Seal(scratch[:0], iv, plaintext, nil)
+	data, tag := sealed[:len(sealed)-TagSize], sealed[len(sealed)-TagSize:]
+	enc := base64.StdEncoding
+	dst = enc.AppendEncode(dst, iv)
+	dst = enc.AppendEncode(dst, tag)
+	return enc.AppendEncode(dst, data), sealed
+}
+
+// Encrypt encrypts plaintext with AES-256-GCM under key (32 bytes) and iv (12
+// bytes), without additional data, and returns the vendor's cipherText:
+// base64std(IV) + base64std(tag) + base64std(ciphertext). It fails only on a
+// wrong key or IV length.
+func Encrypt(key, iv, plaintext []byte) (string, error) {
+	a, err := newAEAD(key)
+	if err != nil {
+		return "", err
+	}
+	if len(iv) != IVSize {
+		return "", fmt.Errorf("vertexplay: the IV must be %d bytes, got %d", IVSize, len(iv))
+	}
+	ct, _ := appendCipherText(nil, nil, a, iv, plaintext)
+	return string(ct), nil
+}
+
+// ErrCipherText is matched by the error of [Decrypt] for a cipherText that is
+// malformed or fails authentication (tampered, or another key).
+var ErrCipherText = errors.New("vertexplay: cipherText cannot be decrypted")
+
+// Decrypt reverses [Encrypt]: it splits cipherText into IV, tag and ciphertext,
+// and opens it with key. Any malformed or tampered input returns an error
+// matching [ErrCipherText].
+func Decrypt(key []byte, cipherText string) ([]byte, error) {
+	a, err := newAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(cipherText) < ivChars+tagChars {
+		return nil, fmt.Errorf("%w: too short", ErrCipherText)
+	}
+	enc := base64.StdEncoding
+	iv, err1 := enc.DecodeString(cipherText[:ivChars])
+	tag, err2 := enc.DecodeString(cipherText[ivChars : ivChars+tagChars])
+	data, err3 := enc.DecodeString(cipherText[ivChars+tagChars:])
+	if err := errors.Join(err1, err2, err3); err != nil || len(iv) != IVSize || len(tag) != TagSize {
+		return nil, fmt.Errorf("%w: bad base64 parts", ErrCipherText)
+	}
+	plain, err := a.Open(nil, iv, append(data, tag...), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: authentication failed", ErrCipherText)
+	}
+	return plain, nil
+}
+
+// SignatureVersion selects how x-signature is computed. The zero value means
+// [SignatureV2], the vendor's default.
+type SignatureVersion int
+
+const (
+	// SignatureV2 hashes agentId|timestamp|nonce|cipherText (pipe-separated).
+	SignatureV2 SignatureVersion = 2
+	// SignatureV1 hashes agentId + timestamp + nonce + the exact wire body bytes.
+	SignatureV1 SignatureVersion = 1
+)
+
+// String returns "v1" or "v2".
+func (v SignatureVersion) String() string {
+	switch v {
+	case SignatureV1:
+		return "v1"
+	case 0, SignatureV2:
+		return "v2"
+	}
+	return fmt.Sprintf("SignatureVersion(%d)", int(v))
+}
+
+// ParseSignatureVersion parses "v1", "1", "v2" or "2" (for flags).
+func ParseSignatureVersion(s string) (SignatureVersion, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "v1", "1":
+		return SignatureV1, nil
+	case "v2", "2", "":
+		return SignatureV2, nil
+	}
+	return 0, fmt.Errorf("vertexplay: unknown signature version %q (want v1 or v2)", s)
+}
+
+// Signature returns x-signature: the lowercase hex SHA-256 (a plain hash, no key)
+// of agentId|ts|nonce|cipherText for v2, or of agentId+ts+nonce+wireBody for v1.
+// The unused input (wireBody for v2, cipherText for v1) is ignored.
+func Signature(version SignatureVersion, agentID, ts, nonce, cipherText string, wireBody []byte) string {
+	sum := sha256.Sum256(signedString(nil, version, agentID, []byte(ts), []byte(nonce), []byte(cipherText), wireBody))
+	return hex.EncodeToString(sum[:])
+}
+
+// signedString appends what x-signature hashes to dst.
+func signedString(dst []byte, v SignatureVersion, agentID string, ts, nonce, cipherText, wireBody []byte) []byte {
+	dst = append(dst, agentID...)
+	if v == SignatureV1 {
+		return append(append(append(dst, ts...), nonce...), wireBody...)
+	}
+	dst = append(append(append(dst, '|'), ts...), '|')
+	return append(append(append(dst, nonce...), '|'), cipherText...)
+}
+
+// WireBody returns the exact request body for cipherText: {"cipherText":"…"}.
+// Base64 needs no JSON escaping, so the bytes are fixed and v1 signatures are
+// reproducible.
+func WireBody(cipherText string) []byte {
+	return []byte(wirePrefix + cipherText + wireSuffix)
+}
+
+const wirePrefix, wireSuffix = `{"cipherText":"`, `"}`

@@ -40,7 +40,7 @@ func FuzzServer(f *testing.F) {
 		{"POST", nxcloudtest.PathOTAInit, ct, `{"appkey":"nope","phone":"1","userIp":"::1"}`, 1},
 		{"POST", nxcloudtest.PathOTAInit, ct, `[]`, 1},
 		{"POST", nxcloudtest.PathOTAInit, "Content-Type: multipart/form-data; boundary=x\n", "--x--", 1},
-		// The spec's getCode vector, at its own (now stale) ts: 1002.
+		// The spec's getCode vector, at its own (now stale) ts: 1004.
 		{"POST", nxcloudtest.PathGetCode, ct + "accessKey: fme2na3kdi3ki\nts: 1655710885431\nbizType: 2\naction: getCode\nsign: c3252cf9a3c743821441a6a6d5657c6c\n", `{"phone_number":"185xxx99","method":"sms"}`, 0},
 		{"POST", nxcloudtest.PathLogin, "accessKey: fme2na3kdi3ki\naccessKey: x\nts: 1\nbizType: 2\naction: login\nsign: 00\nalgorithm: sha512\n", "", 0},
 		{"POST", nxcloudtest.PathLogin, "Accesskey: fme2na3kdi3ki\nTs: 99999999999999999999\nBiztype: 2\nAction: login\nSign: x\n", "", 0},

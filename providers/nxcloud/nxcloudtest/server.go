@@ -27,14 +27,14 @@
 // logins, inits. Nothing it keeps grows with the number of requests served: it
 // stores no tokens, and its per-path and per-number counters are capped.
 //
-// NXCloud documents its authentication failures only as "1000~100X". Which code
-// means what is inferred; the simulator answers:
+// NXCloud's error table (its PNS API error codes page) names the authentication
+// codes; the simulator answers them as follows (the algorithm case is inferred):
 //
-//	1000  a required header is missing or repeated
-//	1001  the accessKey is unknown
-//	1002  the ts is malformed or outside the ±60 s window
-//	1003  the sign does not match
-//	1004  the algorithm is not md5 or sha256
+//	1001  a required header is missing or repeated (missing public parameters)
+//	1002  the algorithm is not md5 or sha256 (a header parameter error)
+//	1003  the sign does not match (invalid signature)
+//	1004  the ts is malformed or outside the ±60 s window (timestamp expired)
+//	1005  the accessKey is unknown (insufficient permissions)
 package nxcloudtest
 
 import (
@@ -80,11 +80,11 @@ const (
 // Codes the simulator answers.
 const (
 	CodeSuccess       = 0
-	CodeMissingHeader = 1000
-	CodeBadAccessKey  = 1001
-	CodeBadTS         = 1002
+	CodeMissingHeader = 1001
+	CodeBadAlgorithm  = 1002
 	CodeBadSign       = 1003
-	CodeBadAlgorithm  = 1004
+	CodeBadTS         = 1004
+	CodeBadAccessKey  = 1005
 	CodeRateLimited   = 2206
 	CodeParam         = 9000 // WhatsApp
 	CodeSystem        = 9001 // WhatsApp

@@ -1,0 +1,5 @@
+//go:build !race
+
+package vertexplay_test
+
+const raceEnabled = false
