@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -185,7 +186,8 @@ Run "authwire call VENDOR -h" for the environment variables and flags of a vendo
 // need.
 type stack struct {
 	*vendorClient
-	vendor  string
+	name    string
+	url     string // base URL + PATH
 	cnt     *counters
 	tr      *tracer // nil without -v
 	closers []func()
@@ -193,7 +195,7 @@ type stack struct {
 
 func (s *stack) Close() {
 	if s.vendorClient != nil {
-		s.vendorClient.close()
+		s.vendor.Close()
 	}
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()
@@ -230,11 +232,11 @@ func (a *app) build(o *connOptions, v vendorInfo, path string, spec clientSpec) 
 	}
 	o.redisURL = firstNonEmpty(o.redisURL, a.getenv(envRedis))
 
-	s := &stack{vendor: v.name, cnt: &counters{}}
+	s := &stack{name: v.name, cnt: &counters{}}
 	if o.verbose > 0 {
 		ver, _ := vertexplay.ParseSignatureVersion(firstNonEmpty(spec.signature, "v2"))
 		s.tr = newTracer(o.verbose, v.name, pathOf(firstNonEmpty(o.baseURL, defaultBase(v.name)), path), a.stderr, a.getenv, ver)
-		spec.wire = s.tr.transport(nil)
+		spec.opts.Transport = s.tr.transport(nil)
 	}
 	lcfg := ratelimit.Config{Rate: o.rate, Burst: max(1, int(o.rate))}
 	var limiter ratelimit.Limiter = ratelimit.NewAdaptive(lcfg)
@@ -257,7 +259,7 @@ func (a *app) build(o *connOptions, v vendorInfo, path string, spec clientSpec) 
 		if err != nil {
 			return nil, err
 		}
-		if spec.tokens, err = fleet.TokenStore(key); err != nil {
+		if spec.opts.TokenStore, err = fleet.TokenStore(key); err != nil {
 			return nil, err
 		}
 		limiter, breakerStore = fleet.Limiter(lcfg), fleet.BreakerStore()
@@ -267,7 +269,7 @@ func (a *app) build(o *connOptions, v vendorInfo, path string, spec clientSpec) 
 			return nil, &usageError{err}
 		}
 		origin := strings.TrimRight(firstNonEmpty(o.loginURL, o.baseURL, defaultBase(v.name)), "/")
-		if spec.tokens, err = newDiskCache(dir, v.name, origin, a.getenv(v.identity), []byte(a.getenv(v.secret))); err != nil {
+		if spec.opts.TokenStore, err = newDiskCache(dir, v.name, origin, a.getenv(v.identity), []byte(a.getenv(v.secret))); err != nil {
 			return nil, err
 		}
 	}
@@ -276,17 +278,24 @@ func (a *app) build(o *connOptions, v vendorInfo, path string, spec clientSpec) 
 	if s.tr != nil {
 		onWait, policy.OnRetry, policy.Backoff = s.tr.onWait, s.tr.onRetry, s.tr.backoff(nil)
 	}
-	spec.vendor, spec.path, spec.getenv = v.name, path, a.getenv
-	spec.baseURL, spec.loginURL = o.baseURL, o.loginURL
-	spec.limiter = s.cnt.limiter(limiter, onWait)
-	spec.breakers = s.cnt.breakers(breaker.Config{Store: breakerStore})
-	spec.retry = s.cnt.retry(policy)
+	timeout := o.timeout
+	if timeout == 0 {
+		timeout = -1 // --timeout 0: none (the provider's zero is its default)
+	}
+	spec.vendor, spec.getenv, spec.baseURL, spec.loginURL = v.name, a.getenv, o.baseURL, o.loginURL
+	spec.opts.Limiter = s.cnt.limiter(limiter, onWait)
+	spec.opts.Breakers = s.cnt.breakers(breaker.Config{Store: breakerStore})
+	spec.opts.Retry = s.cnt.retry(policy)
+	spec.opts.Timeout, spec.opts.AllowInsecureHTTP = timeout, o.insecureHTTP
 	vc, err := newClient(spec)
+	if err == nil {
+		s.vendorClient = vc
+		s.url, err = vc.URL(path)
+	}
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.vendorClient = vc
 	return s, nil
 }
 
@@ -352,16 +361,37 @@ func (a *app) call(o *callOptions, v vendorInfo, path string, summary bool) erro
 	case o.parallel < 1:
 		return usagef("--parallel must be at least 1")
 	}
-	if v.name == "nxcloud" && o.algorithm != string(nxcloud.MD5) && o.algorithm != string(nxcloud.SHA256) {
-		return usagef("--algorithm %q is not md5 or sha256", o.algorithm)
+	header := http.Header{"Content-Type": {"application/json"}}
+	switch v.name {
+	case "nxcloud":
+		if o.algorithm != string(nxcloud.MD5) && o.algorithm != string(nxcloud.SHA256) {
+			return usagef("--algorithm %q is not md5 or sha256", o.algorithm)
+		}
+		biz, action := o.bizType, o.action
+		if op, ok := nxcloud.OperationOf(path); ok {
+			biz, action = firstNonEmpty(biz, strconv.Itoa(int(op.BizType))), firstNonEmpty(action, op.Action)
+		}
+		if biz == "" || action == "" {
+			return usagef("%s is not a known operation: give --biz-type and --action", path)
+		}
+		if _, err := strconv.Atoi(biz); err != nil {
+			return usagef("--biz-type %q is not a number", biz)
+		}
+		// The vendor's own spelling, not the canonical one.
+		header[nxcloud.HeaderBizType], header[nxcloud.HeaderAction] = []string{biz}, []string{action}
+	case "icekredit":
+		header.Set("Content-Type", "application/json; charset=utf-8")
 	}
-	header := http.Header{}
+	userHeader := http.Header{}
 	for _, h := range o.headers {
 		name, value, ok := strings.Cut(h, ":")
 		if name = strings.TrimSpace(name); !ok || name == "" || strings.ContainsAny(name, " \t") {
 			return usagef("-H %q is not 'Name: value'", h)
 		}
-		header.Add(name, strings.TrimSpace(value))
+		userHeader.Add(name, strings.TrimSpace(value))
+	}
+	for k, vs := range userHeader {
+		header[k] = vs // -H replaces a header of the same name
 	}
 	body, err := readBody(o.data, a.stdin)
 	if err != nil {
@@ -370,8 +400,7 @@ func (a *app) call(o *callOptions, v vendorInfo, path string, summary bool) erro
 	if v.name == "icekredit" && len(body) == 0 {
 		body = []byte("{}")
 	}
-	s, err := a.build(&o.connOptions, v, path, clientSpec{bizType: o.bizType, action: o.action, algorithm: o.algorithm,
-		clockOffset: o.offset, signature: o.signature})
+	s, err := a.build(&o.connOptions, v, path, clientSpec{algorithm: o.algorithm, clockOffset: o.offset, signature: o.signature})
 	if err != nil {
 		return err
 	}
@@ -431,10 +460,11 @@ func (a *app) call(o *callOptions, v vendorInfo, path string, summary bool) erro
 			if err != nil {
 				fail++
 				if a.ctx.Err() == nil {
+					line := errLine(v.name, err)
 					if errors.Is(err, context.DeadlineExceeded) {
-						err = fmt.Errorf("no answer within %s (--timeout): %w", o.timeout, err)
+						line = timeoutLine(v.name, o.timeout, err)
 					}
-					fmt.Fprintln(a.stderr, errLine(v.name, err))
+					fmt.Fprintln(a.stderr, line)
 				}
 				return
 			}
@@ -444,7 +474,7 @@ func (a *app) call(o *callOptions, v vendorInfo, path string, summary bool) erro
 	wg.Wait()
 	if summary {
 		fmt.Fprintf(a.stderr, "summary: ok=%d failed=%d logins=%d retries=%d rate-limit-waits=%d breaker-opens=%d elapsed=%s\n",
-			ok, fail, s.logins(), s.cnt.retries.Load(), s.cnt.waits.Load(), s.cnt.opens.Load(), time.Since(start).Round(time.Millisecond))
+			ok, fail, s.Logins(), s.cnt.retries.Load(), s.cnt.waits.Load(), s.cnt.opens.Load(), time.Since(start).Round(time.Millisecond))
 	}
 	switch {
 	case a.ctx.Err() != nil:
@@ -454,6 +484,17 @@ func (a *app) call(o *callOptions, v vendorInfo, path string, summary bool) erro
 		return &exitError{exitFail}
 	}
 	return nil
+}
+
+// timeoutLine is the stderr line of a call that --timeout ended. Every layer's
+// message ends in "context deadline exceeded"; what matters beyond the
+// deadline is whether the request may have been processed.
+func timeoutLine(vendor string, d time.Duration, err error) string {
+	line := fmt.Sprintf("authwire: %s: no answer within %s (--timeout)", vendor, d)
+	if errors.Is(err, outcome.ErrUnknown) {
+		line += ": the request may have been processed and was not re-sent"
+	}
+	return line
 }
 
 func finalWord(err error) string {
@@ -476,17 +517,11 @@ func (s *stack) do(ctx context.Context, body []byte, header http.Header) (*http.
 	if len(body) == 0 {
 		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
 	}
-	req.Header.Set("Content-Type", "application/json")
-	s.prepare(req)
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	resp, err := s.http.Do(req)
+	resp, err := s.Do(req) // the stack's own error, not wrapped in *url.Error
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) && ue.Err != nil {
-			err = ue.Err // the layers' own messages name what failed
-		}
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
@@ -494,9 +529,9 @@ func (s *stack) do(ctx context.Context, body []byte, header http.Header) (*http.
 	if err != nil {
 		return resp, nil, fmt.Errorf("read reply: %w", err)
 	}
-	if r := s.classify(resp, raw); r.Kind != outcome.Success {
+	if r := s.Outcome(resp); r.Kind != outcome.Success {
 		if r.Err == nil {
-			r.Err = &outcome.ResponseError{Vendor: s.vendor, StatusCode: resp.StatusCode, Kind: r.Kind}
+			r.Err = &outcome.Error{Vendor: s.name, Message: http.StatusText(resp.StatusCode), HTTPStatus: resp.StatusCode, Kind: r.Kind}
 		}
 		return resp, raw, r.Err
 	}

@@ -5,9 +5,8 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -21,108 +20,63 @@ import (
 	"github.com/authwire/authwire/providers/vertexplay"
 	"github.com/authwire/authwire/ratelimit"
 	"github.com/authwire/authwire/retry"
-	"github.com/authwire/authwire/tokensource"
 )
 
-// clientSpec is what the CLI decided about one vendor client.
+// clientSpec is what the CLI decided about one vendor client: the options
+// every vendor shares (built once from the flags, see app.build) and the
+// vendor's own Config fields.
 type clientSpec struct {
 	vendor            string
+	opts              provider.Options
 	baseURL, loginURL string // checked; "" means the vendor's default
-	path              string // the PATH of "call"; "" for "token"
 	getenv            func(string) string
-	wire              http.RoundTripper // innermost transport; nil means http.DefaultTransport
-	limiter           ratelimit.Limiter
-	breakers          *breaker.Set
-	retry             *retry.Policy
-	tokens            tokensource.Store // the disk cache or Redis; nil means none
-	bizType, action   string            // nxcloud; "" means the known operation of path
-	algorithm         string            // nxcloud
-	clockOffset       time.Duration     // nxcloud
-	signature         string            // vertexplay
+	algorithm         string        // nxcloud
+	clockOffset       time.Duration // nxcloud
+	signature         string        // vertexplay
 }
 
-// vendorClient is one vendor's full stack as the CLI uses it.
+// vendorClient is one vendor's client as the CLI uses it: the provider kit's
+// client that every vendor's Client embeds (Do, Outcome, URL, TokenSource,
+// Logins), and the vendor's Client itself to close.
 type vendorClient struct {
-	http     *http.Client
-	url      string // base URL + path
-	classify outcome.Classifier
-	prepare  func(*http.Request)                   // vendor headers on each request
-	logins   func() int64                          // logins this process made
-	token    func(context.Context) (string, error) // nil: the vendor has no token
-	close    func()
+	*provider.Client
+	vendor io.Closer
 }
 
-// newClient builds the provider client spec asks for. Errors are usage errors:
-// everything in a spec comes from flags and the environment.
+// newClient builds the vendor's client through its public Config: s.opts as
+// they are, plus the vendor's own fields. Errors are usage errors: everything
+// in a spec comes from flags and the environment.
 func newClient(s clientSpec) (*vendorClient, error) {
-	vc := &vendorClient{prepare: func(*http.Request) {}}
 	env := s.getenv
 	switch s.vendor {
 	case "nxcloud":
-		biz, action := s.bizType, s.action
-		if op, ok := nxcloud.OperationOf(s.path); ok {
-			biz, action = firstNonEmpty(biz, strconv.Itoa(int(op.BizType))), firstNonEmpty(action, op.Action)
-		}
-		if biz == "" || action == "" {
-			return nil, usagef("%s is not a known operation: give --biz-type and --action", s.path)
-		}
-		if _, err := strconv.Atoi(biz); err != nil {
-			return nil, usagef("--biz-type %q is not a number", biz)
-		}
-		c, err := nxcloud.New(nxcloud.Config{BaseURL: s.baseURL, Credentials: nxcloud.NewCredentials(env(envNXKey), env(envNXSecret)),
-			Options:   provider.Options{Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry},
+		c, err := nxcloud.New(nxcloud.Config{Options: s.opts, BaseURL: s.baseURL, Credentials: nxcloud.NewCredentials(env(envNXKey), env(envNXSecret)),
 			Algorithm: nxcloud.Algorithm(s.algorithm), ClockOffset: s.clockOffset})
 		if err != nil {
 			return nil, &usageError{err}
 		}
-		vc.http, vc.classify, vc.close = c.HTTPClient(), nxcloud.Classify, func() { c.Close() }
-		vc.url = strings.TrimRight(firstNonEmpty(s.baseURL, nxcloud.DefaultBaseURL), "/") + s.path
-		vc.prepare = func(r *http.Request) {
-			r.Header[nxcloud.HeaderBizType], r.Header[nxcloud.HeaderAction] = []string{biz}, []string{action}
-		}
-		vc.logins = func() int64 { return 0 } // signs every request: no session
+		return &vendorClient{c.Client, c}, nil
 	case "icekredit":
-		c, err := icekredit.New(icekredit.Config{LoginURL: s.loginURL, BaseURL: s.baseURL,
-			Credentials: icekredit.NewCredentials(env(envIKMerchant), env(envIKPassword)),
-			Options:     provider.Options{Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry, TokenStore: s.tokens}})
+		c, err := icekredit.New(icekredit.Config{Options: s.opts, BaseURL: s.baseURL, LoginURL: s.loginURL,
+			Credentials: icekredit.NewCredentials(env(envIKMerchant), env(envIKPassword))})
 		if err != nil {
 			return nil, &usageError{err}
 		}
-		vc.http, vc.classify, vc.logins, vc.close = c.HTTPClient(), icekredit.Classify, c.Logins, func() { c.Close() }
-		vc.url = strings.TrimRight(firstNonEmpty(s.baseURL, icekredit.DefaultBaseURL), "/") + s.path
-		vc.prepare = func(r *http.Request) { r.Header.Set("Content-Type", "application/json; charset=utf-8") }
-		vc.token = func(ctx context.Context) (string, error) {
-			tok, err := c.TokenSource().TokenContext(ctx)
-			if err != nil {
-				return "", err
-			}
-			return tok.AccessToken, nil
-		}
-	case "vertexplay":
-		ver, err := vertexplay.ParseSignatureVersion(s.signature)
-		if err != nil {
-			return nil, usagef("--signature %q is not v1 or v2", s.signature)
-		}
-		creds, err := vertexplay.NewCredentials(env(envVPAgent), env(envVPAPIKey), env(envVPSecret))
-		if err != nil {
-			return nil, usagef("%s/%s/%s: %v", envVPAgent, envVPAPIKey, envVPSecret, err)
-		}
-		c, err := vertexplay.New(vertexplay.Config{BaseURL: s.baseURL, Credentials: creds, SignatureVersion: ver, Options: provider.Options{
-			Transport: s.wire, Limiter: s.limiter, Breakers: s.breakers, Retry: s.retry, TokenStore: s.tokens}})
-		if err != nil {
-			return nil, &usageError{err}
-		}
-		vc.http, vc.classify, vc.logins, vc.close = c.HTTPClient(), vertexplay.Classify, c.Logins, func() { c.Close() }
-		vc.url = strings.TrimRight(s.baseURL, "/") + s.path
-		vc.token = func(ctx context.Context) (string, error) {
-			tok, err := c.TokenSource().TokenContext(ctx)
-			if err != nil {
-				return "", err
-			}
-			return tok.AccessToken, nil
-		}
+		return &vendorClient{c.Client, c}, nil
 	}
-	return vc, nil
+	ver, err := vertexplay.ParseSignatureVersion(s.signature)
+	if err != nil {
+		return nil, usagef("--signature %q is not v1 or v2", s.signature)
+	}
+	creds, err := vertexplay.NewCredentials(env(envVPAgent), env(envVPAPIKey), env(envVPSecret))
+	if err != nil {
+		return nil, usagef("%s/%s/%s: %v", envVPAgent, envVPAPIKey, envVPSecret, err)
+	}
+	c, err := vertexplay.New(vertexplay.Config{Options: s.opts, BaseURL: s.baseURL, Credentials: creds, SignatureVersion: ver})
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return &vendorClient{c.Client, c}, nil
 }
 
 // counters are what the CLI reports about the stack, counted through the

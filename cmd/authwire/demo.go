@@ -82,6 +82,12 @@ var why = map[ending]string{
 	endRejected2:   "re-auth re-sends once with a fresh token and never loops",
 }
 
+// options are the stack settings the demo gives every vendor's Config: the
+// same for the three, each with its own counters.
+func (v *demoVendor) options() provider.Options {
+	return provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)}
+}
+
 // limiter is the demo's limiter for v. Its waits are counted where the
 // limiter decides to wait — it sleeps on its Clock only then — not by timing
 // Wait, which a busy machine could stretch past any threshold.
@@ -320,11 +326,7 @@ func demoNXCloud(cfg demoConfig) (*demoVendor, error) {
 	sim.SetChaos(nxcloudtest.Chaos{ServerErrorRate: 0.02, RateLimitRate: 0.01, LoseRate: 0.01, LatencyRate: 0.05, Latency: 15 * time.Millisecond})
 	srv := httptest.NewServer(sim)
 	v := &demoVendor{name: "nxcloud"}
-	c, err := nxcloud.New(nxcloud.Config{
-		BaseURL:     srv.URL,
-		Credentials: nxcloud.NewCredentials(nxcloudtest.AccessKey, nxcloudtest.AccessSecret),
-		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
-	})
+	c, err := nxcloud.New(nxcloud.Config{Options: v.options(), BaseURL: srv.URL, Credentials: nxcloud.NewCredentials(nxcloudtest.AccessKey, nxcloudtest.AccessSecret)})
 	if err != nil {
 		srv.Close()
 		return nil, err
@@ -381,12 +383,8 @@ func demoIceKredit(cfg demoConfig) (*demoVendor, error) {
 	login := httptest.NewServer(sim)
 	api := httptest.NewServer(sim)
 	v := &demoVendor{name: "icekredit"}
-	c, err := icekredit.New(icekredit.Config{
-		LoginURL:    login.URL,
-		BaseURL:     api.URL,
-		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password),
-		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
-	})
+	c, err := icekredit.New(icekredit.Config{Options: v.options(), LoginURL: login.URL, BaseURL: api.URL,
+		Credentials: icekredit.NewCredentials(icekredittest.MerchantName, icekredittest.Password)})
 	if err != nil {
 		login.Close()
 		api.Close()
@@ -427,11 +425,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 	})
 	srv := httptest.NewServer(sim)
 	v := &demoVendor{name: "vertexplay"}
-	c, err := vertexplay.New(vertexplay.Config{
-		BaseURL:     srv.URL,
-		Credentials: sim.Credentials(),
-		Options:     provider.Options{Limiter: v.limiter(), Breakers: v.cnt.breakers(demoBreaker), Retry: v.cnt.retry(demoRetry)},
-	})
+	c, err := vertexplay.New(vertexplay.Config{Options: v.options(), BaseURL: srv.URL, Credentials: sim.Credentials()})
 	if err != nil {
 		srv.Close()
 		return nil, err

@@ -60,7 +60,7 @@ func header(out, name string) string {
 }
 
 // TestSignNXCloudVectors reproduces every row of the spec's table
-// (shared/vendors/nxcloud.md) through "authwire sign nxcloud".
+// (the vendor's published test vectors, see docs/vendors/nxcloud.md) through "authwire sign nxcloud".
 func TestSignNXCloudVectors(t *testing.T) {
 	tests := []struct {
 		biz, action, body, alg, sign string
@@ -103,7 +103,7 @@ func TestSignNXCloudVectors(t *testing.T) {
 }
 
 // TestSignVertexPlayVectors reproduces the spec's vectors
-// (shared/vendors/vertexplay.md) through "authwire sign vertexplay".
+// (the vendor's published test vectors, see docs/vendors/vertexplay.md) through "authwire sign vertexplay".
 func TestSignVertexPlayVectors(t *testing.T) {
 	const ct = "AAECAwQFBgcICQoLtEv6HZIqrC1hTe3N6bWbTw==bTrUUSUnuf+tGVXeWLsQSglHxgqUdjXdbUcyuBTTCBvAt9AJkIqlBaB0g/mN1taven7Qb+6Drg4YDds="
 	tests := []struct{ version, sig string }{
@@ -323,4 +323,35 @@ func newSims(t *testing.T) (nx *nxcloudtest.Server, ik *icekredittest.Server, vp
 	s1, s2, s3 := httptest.NewServer(nx), httptest.NewServer(ik), httptest.NewServer(vp)
 	t.Cleanup(func() { s1.Close(); s2.Close(); s3.Close() })
 	return nx, ik, vp, s1.URL, s2.URL, s3.URL
+}
+
+// TestInsecureHTTPReachesTheProvider: --insecure-http is passed to the provider
+// (Options.AllowInsecureHTTP), so a plain-http origin that is not loopback —
+// 0.0.0.0, which Linux routes to this host, so the simulators answer — is
+// accepted by the CLI's check and by the provider's own, and the call succeeds;
+// without the flag the CLI refuses it first (exit 2, naming the flag).
+func TestInsecureHTTPReachesTheProvider(t *testing.T) {
+	_, _, _, nxURL, ikURL, vpURL := newSims(t)
+	unspecified := func(u string) string { return strings.Replace(u, "127.0.0.1", "0.0.0.0", 1) }
+	tests := []struct {
+		vendor string
+		env    map[string]string
+		args   []string
+	}{
+		{"nxcloud", nxEnv, []string{"--base-url", unspecified(nxURL), nxcloud.PathLogin}},
+		{"icekredit", ikEnv, []string{"--base-url", unspecified(ikURL), "--login-url", unspecified(ikURL), "/person-ds/credit/NigeriaAutoDecision",
+			"-d", `{"ID":"1","mobile":"2","equipment_sn":"3","sn":"4","borrow_count":0}`}},
+		{"vertexplay", vpEnv, []string{"--base-url", unspecified(vpURL), "/v2/games"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.vendor, func(t *testing.T) {
+			args := append([]string{"call", tt.vendor, "--retries", "0"}, tt.args...)
+			if code, _, stderr := cli(t, tt.env, args...); code != exitUsage || !strings.Contains(stderr, "--insecure-http") {
+				t.Errorf("without --insecure-http: exit %d, stderr %q; want %d naming the flag", code, stderr, exitUsage)
+			}
+			if code, stdout, stderr := cli(t, tt.env, append(args, "--insecure-http")...); code != exitOK {
+				t.Errorf("with --insecure-http: exit %d, stdout %q, stderr %q; want %d", code, stdout, stderr, exitOK)
+			}
+		})
+	}
 }

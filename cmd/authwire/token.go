@@ -44,13 +44,14 @@ Environment: the same as "authwire call VENDOR" (see "authwire call VENDOR -h").
 				ctx, cancel = context.WithTimeout(ctx, o.timeout)
 			}
 			defer cancel()
-			tok, err := s.token(ctx)
+			t, err := s.TokenSource().TokenContext(ctx)
 			if err != nil {
 				if a.ctx.Err() != nil {
 					return &exitError{exitInterrupt}
 				}
 				return a.fail("%s", oneLine(errLine(v.name, err)[len("authwire: "):]))
 			}
+			tok := t.AccessToken
 			value := tok
 			if v.tokenHeader == "Authorization" {
 				value = "Bearer " + tok

@@ -1,6 +1,7 @@
 package icekredit
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -72,19 +73,19 @@ type Config struct {
 type Client struct {
 	*provider.Client
 	baseURL, loginURL string
-	creds             Credentials
 	login             *login
 }
 
 // New validates cfg and builds the client. Nothing is sent until the first call.
 func New(cfg Config) (*Client, error) {
-	if err := cfg.Credentials.valid(); err != nil {
-		return nil, err
+	if m := cfg.Credentials.redacted().Missing(); m != "" {
+		return nil, fmt.Errorf("icekredit: Config.Credentials.%s is not set: build the Credentials with NewCredentials or NewCredentialsFromMD5", m)
 	}
 	if cfg.LoginEncoding != Form && cfg.LoginEncoding != JSON {
 		return nil, fmt.Errorf("icekredit: Config.LoginEncoding %d is neither Form nor JSON", cfg.LoginEncoding)
 	}
-	c := &Client{baseURL: orDefault(cfg.BaseURL, DefaultBaseURL), loginURL: orDefault(cfg.LoginURL, DefaultLoginURL) + LoginPath, creds: cfg.Credentials}
+	c := &Client{baseURL: strings.TrimSuffix(cmp.Or(cfg.BaseURL, DefaultBaseURL), "/"),
+		loginURL: strings.TrimSuffix(cmp.Or(cfg.LoginURL, DefaultLoginURL), "/") + LoginPath}
 	lu, err := url.Parse(c.loginURL)
 	if err != nil || lu.Host == "" {
 		return nil, fmt.Errorf("icekredit: Config.LoginURL %q is not an absolute URL", cfg.LoginURL)
@@ -110,16 +111,9 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		s = def
-	}
-	return strings.TrimSuffix(s, "/")
-}
-
 // String describes the client without its credentials.
 func (c *Client) String() string {
-	return fmt.Sprintf("icekredit.Client{BaseURL:%q, LoginURL:%q, Credentials:%v}", c.baseURL, c.loginURL, c.creds)
+	return fmt.Sprintf("icekredit.Client{BaseURL:%q, LoginURL:%q, Credentials:%v}", c.baseURL, c.loginURL, c.login.creds)
 }
 
 // GoString is String, so that %#v cannot reach the fields.

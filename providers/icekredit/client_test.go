@@ -404,6 +404,7 @@ func TestWire(t *testing.T) {
 		login.header.Get("Content-Type") != "application/x-www-form-urlencoded" {
 		t.Errorf("login = %+v", login)
 	}
+	//lint:ignore SA1008 IceKredit reads the header spelled exactly token_id; the test checks that spelling
 	if _, ok := login.header["token_id"]; ok {
 		t.Error("the login carries a token_id")
 	}
@@ -412,6 +413,7 @@ func TestWire(t *testing.T) {
 			t.Errorf("%s: Language = %q", r.path, r.header.Get("Language"))
 		}
 	}
+	//lint:ignore SA1008 IceKredit reads the header spelled exactly token_id; the test checks that spelling
 	if v := call.header["token_id"]; len(v) != 1 || len(v[0]) == 0 {
 		t.Errorf("call headers %v: want the exact key token_id", call.header)
 	}
@@ -510,7 +512,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		want string
 	}{
 		{"no merchant", icekredit.Config{Credentials: icekredit.NewCredentials("", "x")}, "MerchantName"},
-		{"no password", icekredit.Config{Credentials: icekredit.Credentials{MerchantName: "acme"}}, "no password"},
+		{"no password", icekredit.Config{Credentials: icekredit.Credentials{MerchantName: "acme"}}, "Password"},
 		{"bad login URL", icekredit.Config{Credentials: good, LoginURL: "sso-ng"}, "LoginURL"},
 		{"bad base URL", icekredit.Config{Credentials: good, BaseURL: "::"}, "BaseURL"},
 		{"bad encoding", icekredit.Config{Credentials: good, LoginEncoding: 7}, "LoginEncoding"},
@@ -533,6 +535,7 @@ func TestNothingPrintsSecrets(t *testing.T) {
 	e := setup(t, icekredittest.Config{}, func(c *icekredit.Config) { c.Transport = rec })
 	e.call(t)
 	var token string
+	//lint:ignore SA1008 IceKredit reads the header spelled exactly token_id; the test checks that spelling
 	if v := rec.reqs[1].header["token_id"]; len(v) == 1 {
 		token = v[0]
 	}

@@ -47,10 +47,10 @@ func loginBody(cr Credentials, enc LoginEncoding) (contentType string, body []by
 		b, _ := json.Marshal(struct {
 			Name string `json:"merchant_name"`
 			Pwd  string `json:"merchant_pwd"`
-		}{cr.MerchantName, cr.pwd.md5hex()})
+		}{cr.MerchantName, cr.pwd.Reveal()})
 		return "application/json; charset=utf-8", b
 	}
-	v := url.Values{"merchant_name": {cr.MerchantName}, "merchant_pwd": {cr.pwd.md5hex()}}
+	v := url.Values{"merchant_name": {cr.MerchantName}, "merchant_pwd": {cr.pwd.Reveal()}}
 	return "application/x-www-form-urlencoded", []byte(v.Encode())
 }
 

@@ -467,8 +467,8 @@ func TestNewConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"no credentials", nxcloud.Config{}, "AccessKey"},
-		{"no secret", nxcloud.Config{Credentials: nxcloud.Credentials{AccessKey: "key"}}, "secret"},
-		{"empty secret", nxcloud.Config{Credentials: nxcloud.NewCredentials("key", "")}, "secret"},
+		{"no secret", nxcloud.Config{Credentials: nxcloud.Credentials{AccessKey: "key"}}, "AccessSecret"},
+		{"empty secret", nxcloud.Config{Credentials: nxcloud.NewCredentials("key", "")}, "AccessSecret"},
 		{"bad algorithm", nxcloud.Config{Credentials: creds, Algorithm: "sha1"}, "Algorithm"},
 		{"bad base URL", nxcloud.Config{Credentials: creds, BaseURL: "ftp://example.com"}, "BaseURL"},
 		{"relative base URL", nxcloud.Config{Credentials: creds, BaseURL: "api2.nxcloud.com"}, "BaseURL"},

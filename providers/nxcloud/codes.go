@@ -37,6 +37,8 @@ func authRule(meaning, hint string) outcome.Rule {
 
 const credsHint = "check Config.Credentials (access key and secret) and Config.Algorithm"
 
+var authFailed = authRule("authentication failed", credsHint)
+
 // codes is NXCloud's code table. WhatsApp and OTA share one numbering; reviewing
 // the vendor's behaviour means reading this map.
 var codes = outcome.StringCodes(outcome.Table[int]{
@@ -45,17 +47,13 @@ var codes = outcome.StringCodes(outcome.Table[int]{
 	RateLimitAfter: time.Second,
 	Codes: map[int]outcome.Rule{
 		-1:   {Kind: outcome.Transient, Meaning: "request failed"},
-		1000: authRule("authentication failed", credsHint),
+		1000: authFailed, 1006: authFailed, 1007: authFailed, 1008: authFailed, 1009: authFailed,
 		1001: authRule("missing public parameters", "a signed header (accessKey, ts, bizType, action, sign) did not reach NXCloud: a proxy on the way may have stripped it"),
 		1002: authRule("parameter error", "check the bizType and action of the operation (WithOperation) and the body's parameters"),
 		1003: authRule("invalid signature", credsHint+"; the body signed must be the body sent, as application/json"),
 		1004: authRule("timestamp expired", "the ts header must be within ±60 s of NXCloud's clock: if this host's clock is off, "+
 			"fix it (NTP) or set Config.ClockOffset, and the request can then be sent again"),
 		1005: authRule("insufficient permissions", "check the access key in Config.Credentials and that the account may use this business line"),
-		1006: authRule("authentication failed", credsHint),
-		1007: authRule("authentication failed", credsHint),
-		1008: authRule("authentication failed", credsHint),
-		1009: authRule("authentication failed", credsHint),
 		2205: {Kind: outcome.Permanent, Meaning: "message record does not exist"},
 		2206: {Kind: outcome.RateLimited, Meaning: "request is too frequent"},
 		88:   {Kind: outcome.Transient, Meaning: "request failed"},

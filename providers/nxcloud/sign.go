@@ -217,7 +217,7 @@ func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
 	sc := scratches.Get().(*scratch)
 	b := strconv.AppendInt(sc.out[:0], clock.OrReal(s.Clock).Now().Add(s.ClockOffset).UnixMilli(), 10)
 	n := len(b)
-	b = sc.sign(b, s.Credentials.AccessKey, action, biz, b[:n], signed, s.Credentials.secret(), alg)
+	b = sc.sign(b, s.Credentials.AccessKey, action, biz, b[:n], signed, s.Credentials.secret.Reveal(), alg)
 	tsSign := string(b)
 	sc.out = b[:0]
 	scratches.Put(sc)

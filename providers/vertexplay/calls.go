@@ -54,11 +54,7 @@ func (c *Client) CreatePlayer(ctx context.Context, req CreatePlayerRequest) (*Pl
 	if req.Username == "" {
 		return nil, errors.New("vertexplay: CreatePlayer: username is empty")
 	}
-	p := req
-	if err := c.Call(ctx, PathCreatePlayer, req, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return call(ctx, c, PathCreatePlayer, req, &req)
 }
 
 // Balance is a player's balance. Amounts are decimal numbers kept as
@@ -74,11 +70,7 @@ func (c *Client) Balance(ctx context.Context, username string) (*Balance, error)
 	if username == "" {
 		return nil, errors.New("vertexplay: Balance: username is empty")
 	}
-	b := &Balance{Username: username}
-	if err := c.Call(retry.Idempotent(ctx), PathBalance, map[string]string{"username": username}, b); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return call(retry.Idempotent(ctx), c, PathBalance, map[string]string{"username": username}, &Balance{Username: username})
 }
 
 // TransferRequest moves money between the agent and a player: a positive
@@ -115,7 +107,7 @@ func (c *Client) Transfer(ctx context.Context, req TransferRequest) (*Transactio
 	case !isNumber(req.Amount):
 		return nil, fmt.Errorf("vertexplay: Transfer: amount %q is not a decimal number", string(req.Amount))
 	}
-	return c.transaction(ctx, PathTransfer, req, &Transaction{TransID: req.TransID, Username: req.Username, Amount: req.Amount})
+	return call(ctx, c, PathTransfer, req, &Transaction{TransID: req.TransID, Username: req.Username, Amount: req.Amount})
 }
 
 // CheckTransaction looks a transfer up by transId. Read-only, so marked
@@ -125,19 +117,21 @@ func (c *Client) CheckTransaction(ctx context.Context, username, transID string)
 	if username == "" || transID == "" {
 		return nil, errors.New("vertexplay: CheckTransaction: username and transId are required")
 	}
-	return c.transaction(retry.Idempotent(ctx), PathCheckTransaction, map[string]string{"username": username, "transId": transID},
+	return call(retry.Idempotent(ctx), c, PathCheckTransaction, map[string]string{"username": username, "transId": transID},
 		&Transaction{TransID: transID, Username: username})
 }
 
 func isNumber(n json.Number) bool { _, err := json.Marshal(n); return err == nil }
 
-// transaction calls path; a pending reply returns the transaction too.
-func (c *Client) transaction(ctx context.Context, path string, in any, t *Transaction) (*Transaction, error) {
-	err := c.Call(ctx, path, in, t)
+// call is every typed call: [Client.Call] into out, which starts with what the
+// request already knows (the vendor's reply may leave fields out). A pending
+// reply (code 35) returns out too, with its error.
+func call[T any](ctx context.Context, c *Client, path string, in any, out *T) (*T, error) {
+	err := c.Call(ctx, path, in, out)
 	if err != nil && !errors.Is(err, ErrPending) {
 		return nil, err
 	}
-	return t, err
+	return out, err
 }
 
 // UnresolvedError reports a transfer whose outcome is unknown and whose check
@@ -222,10 +216,9 @@ func (c *Client) Games(ctx context.Context) ([]Game, error) {
 		return nil, err
 	}
 	var l []Game
-	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] == '[' {
-		if len(raw) == 0 {
-			return nil, nil
-		}
+	if raw = bytes.TrimSpace(raw); len(raw) == 0 {
+		return nil, nil
+	} else if raw[0] == '[' {
 		return l, json.Unmarshal(raw, &l)
 	}
 	var o struct{ Games, List []Game }

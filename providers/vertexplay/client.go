@@ -1,6 +1,7 @@
 package vertexplay
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -35,8 +36,8 @@ type Config struct {
 	SignatureVersion SignatureVersion
 	// DeriveKey turns the API KEY into the AES key; nil means HexKey.
 	DeriveKey KeyDerivation
-	// CheckTimeout bounds the check call of TransferOrCheck; zero means
-	// DefaultCheckTimeout.
+	// CheckTimeout bounds the check call of TransferOrCheck; zero or negative
+	// means DefaultCheckTimeout.
 	CheckTimeout time.Duration
 }
 
@@ -80,17 +81,10 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Client: pc, signer: signer, checkTimeout: cmp(cfg.CheckTimeout, DefaultCheckTimeout)}, nil
+	return &Client{Client: pc, signer: signer, checkTimeout: cmp.Or(max(cfg.CheckTimeout, 0), DefaultCheckTimeout)}, nil
 }
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-func cmp(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
 
 // Signer returns the client's request signer (for tools that sign by hand).
 func (c *Client) Signer() *Signer { return c.signer }
@@ -121,15 +115,13 @@ func (c *Client) Call(ctx context.Context, path string, params, result any) erro
 	return nil
 }
 
-func secret(c Credentials) string { _, s := c.keys(); return s }
-
 // login is the provider.Login: one POST /v2/auth of {"agentId","secret"},
 // encrypted and signed by the login stack.
 func (c Credentials) login(ctx context.Context, lc *provider.LoginClient) (*oauth2.Token, error) {
 	plain, err := json.Marshal(struct {
 		AgentID string `json:"agentId"`
 		Secret  string `json:"secret"`
-	}{c.AgentID, secret(c)})
+	}{c.AgentID, c.secretKey.Reveal()})
 	if err != nil {
 		return nil, err
 	}

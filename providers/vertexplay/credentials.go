@@ -4,9 +4,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/authwire/authwire/provider"
 )
 
 // Credentials are a VertexPlay agent's three values: the agentId (sent in the
@@ -18,12 +19,8 @@ import (
 // The zero value has no keys; build Credentials with [NewCredentials].
 type Credentials struct {
 	// AgentID is the agent's id given at onboarding, e.g. "integratorNBTest01".
-	AgentID string
-	// keys is a closure, not a field holding strings: fmt cannot call our methods
-	// on a Credentials kept in an unexported field, and then prints it by
-	// reflection, even dereferencing a pointer field under %s or %d; a func is
-	// printed as an address under every verb.
-	keys func() (apiKey, secretKey string)
+	AgentID           string
+	apiKey, secretKey provider.Secret
 }
 
 // NewCredentials returns the credentials of agentID. apiKey is trimmed of
@@ -42,48 +39,22 @@ func NewCredentials(agentID, apiKey, secretKey string) (Credentials, error) {
 	case secretKey == "":
 		return Credentials{}, errors.New("vertexplay: the Secret KEY is empty")
 	}
-	return Credentials{AgentID: agentID, keys: func() (string, string) { return apiKey, secretKey }}, nil
+	return Credentials{AgentID: agentID, apiKey: provider.NewSecret(apiKey), secretKey: provider.NewSecret(secretKey)}, nil
 }
 
-func (c Credentials) valid() error {
-	if c.AgentID == "" || c.keys == nil {
-		return errors.New("vertexplay: Config.Credentials has no agentId or no keys: build it with NewCredentials")
-	}
-	return nil
-}
-
-// redacted is what every printing path shows of the keys.
-func (c Credentials) redacted() string {
-	if c.keys == nil {
-		return "unset"
-	}
-	return "REDACTED"
+func (c Credentials) redacted() provider.Redacted {
+	return provider.Redact("vertexplay.Credentials", "AgentID", c.AgentID, "APIKey", c.apiKey, "SecretKey", c.secretKey)
 }
 
 // String returns the redacted form.
-func (c Credentials) String() string {
-	return fmt.Sprintf("vertexplay.Credentials{AgentID:%q, APIKey:%s, SecretKey:%[2]s}", abbrev(c.AgentID), c.redacted())
-}
+func (c Credentials) String() string { return c.redacted().String() }
 
 // GoString returns the redacted form, for %#v.
 func (c Credentials) GoString() string { return c.String() }
 
 // Format writes the redacted form whatever the verb and flags, so that no verb
 // (%x, %q, %+v) can reach the fields.
-func (c Credentials) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
+func (c Credentials) Format(f fmt.State, verb rune) { c.redacted().Format(f, verb) }
 
 // LogValue implements slog.LogValuer with the redacted form.
-func (c Credentials) LogValue() slog.Value {
-	k := c.redacted()
-	return slog.GroupValue(slog.String("agent_id", abbrev(c.AgentID)), slog.String("api_key", k), slog.String("secret_key", k))
-}
-
-// abbrev keeps at most the first 4 characters, and never more than half, of an
-// identifier: enough to tell accounts apart in a log, not enough to spell one.
-func abbrev(s string) string {
-	if s == "" {
-		return ""
-	}
-	r := []rune(s)
-	return string(r[:min(4, len(r)/2)]) + "…"
-}
+func (c Credentials) LogValue() slog.Value { return c.redacted().LogValue() }

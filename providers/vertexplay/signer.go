@@ -1,6 +1,7 @@
 package vertexplay
 
 import (
+	"cmp"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -16,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/provider"
 )
 
 // Header names the vendor reads. Go canonicalises them on the wire (X-Agentid);
@@ -53,15 +55,14 @@ type Signer struct {
 
 // NewSigner returns a Signer for cfg, deriving the AES key once.
 func NewSigner(cfg SignerConfig) (*Signer, error) {
-	if err := cfg.Credentials.valid(); err != nil {
-		return nil, err
+	if m := cfg.Credentials.redacted().Missing(); m != "" {
+		return nil, fmt.Errorf("vertexplay: Config.Credentials.%s is not set: build the Credentials with NewCredentials", m)
 	}
 	derive := cfg.DeriveKey
 	if derive == nil {
 		derive = HexKey
 	}
-	apiKey, _ := cfg.Credentials.keys()
-	key, err := derive(apiKey)
+	key, err := derive(cfg.Credentials.apiKey.Reveal())
 	if err != nil {
 		return nil, err
 	}
@@ -70,12 +71,8 @@ func NewSigner(cfg SignerConfig) (*Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := cfg.Version
-	switch v {
-	case 0:
-		v = SignatureV2
-	case SignatureV1, SignatureV2:
-	default:
+	v := cmp.Or(cfg.Version, SignatureV2)
+	if v != SignatureV1 && v != SignatureV2 {
 		return nil, fmt.Errorf("vertexplay: unknown signature version %d", int(v))
 	}
 	id := cfg.Credentials.AgentID
@@ -112,13 +109,10 @@ func (s *Sealed) Header() http.Header {
 // Seal encrypts and signs plaintext (an empty one is sent as {}), drawing what
 // fixed leaves zero.
 func (s *Signer) Seal(plaintext []byte, fixed Fixed) (*Sealed, error) {
-	w := work.Get().(*scratch)
-	defer w.put()
-	body, text, n, err := s.seal(w, plaintext, fixed)
+	body, t, n, err := s.seal(plaintext, fixed)
 	if err != nil {
 		return nil, err
 	}
-	t := string(text)
 	return &Sealed{AgentID: s.agentID, Timestamp: t[:n], Nonce: t[n : n+32], Signature: t[n+32:], Version: s.version,
 		CipherText: string(body[len(wirePrefix) : len(body)-len(wireSuffix)]), Body: body}, nil
 }
@@ -128,13 +122,10 @@ func (s *Signer) Seal(plaintext []byte, fixed Fixed) (*Sealed, error) {
 // three allocations (the body, the headers' text, their value slices): the
 // working buffers are pooled and the constant header values shared.
 func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
-	w := work.Get().(*scratch)
-	defer w.put()
-	out, text, n, err := s.seal(w, body, Fixed{})
+	out, t, n, err := s.seal(body, Fixed{})
 	if err != nil {
 		return nil, err
 	}
-	t := string(text)
 	v := &[3]string{t[:n], t[n : n+32], t[n+32:]}
 	h := req.Header
 	h["Content-Type"], h["X-Agentid"] = jsonType, s.agent
@@ -162,9 +153,12 @@ func (w *scratch) put() {
 	}
 }
 
-// seal writes the wire body (newly allocated) and, in w.text, the header values
-// timestamp|nonce|signature, the timestamp being n bytes.
-func (s *Signer) seal(w *scratch, plain []byte, fixed Fixed) (body, text []byte, n int, err error) {
+// seal returns the wire body and the header values timestamp|nonce|signature in
+// one string, the timestamp being n bytes: the two allocations besides the
+// caller's own.
+func (s *Signer) seal(plain []byte, fixed Fixed) (body []byte, text string, n int, err error) {
+	w := work.Get().(*scratch)
+	defer w.put()
 	if len(plain) == 0 {
 		plain = emptyObject
 	}
@@ -172,34 +166,34 @@ func (s *Signer) seal(w *scratch, plain []byte, fixed Fixed) (body, text []byte,
 	iv := w.rnd[:IVSize]
 	if fixed.IV != nil {
 		if len(fixed.IV) != IVSize {
-			return nil, nil, 0, fmt.Errorf("vertexplay: the IV must be %d bytes, got %d", IVSize, len(fixed.IV))
+			return nil, "", 0, fmt.Errorf("vertexplay: the IV must be %d bytes, got %d", IVSize, len(fixed.IV))
 		}
 		iv = fixed.IV
 	}
-	text = w.text[:0]
+	t := w.text[:0]
 	if fixed.Timestamp == "" {
-		text = strconv.AppendInt(text, s.clock.Now().UnixMilli(), 10)
+		t = strconv.AppendInt(t, s.clock.Now().UnixMilli(), 10)
 	} else if _, err := strconv.ParseUint(fixed.Timestamp, 10, 63); err != nil {
-		return nil, nil, 0, fmt.Errorf("vertexplay: the timestamp must be Unix milliseconds in decimal")
+		return nil, "", 0, fmt.Errorf("vertexplay: the timestamp must be Unix milliseconds in decimal")
 	} else {
-		text = append(text, fixed.Timestamp...)
+		t = append(t, fixed.Timestamp...)
 	}
-	n = len(text)
+	n = len(t)
 	if fixed.Nonce == "" {
-		text = hex.AppendEncode(text, w.rnd[IVSize:])
+		t = hex.AppendEncode(t, w.rnd[IVSize:])
 	} else if !isNonce(fixed.Nonce) {
-		return nil, nil, 0, fmt.Errorf("vertexplay: the nonce must be 32 lowercase hex characters")
+		return nil, "", 0, fmt.Errorf("vertexplay: the nonce must be 32 lowercase hex characters")
 	} else {
-		text = append(text, fixed.Nonce...)
+		t = append(t, fixed.Nonce...)
 	}
 	size := len(wirePrefix) + ivChars + tagChars + base64.StdEncoding.EncodedLen(len(plain)) + len(wireSuffix)
 	body = append(make([]byte, 0, size), wirePrefix...)
 	body, w.buf = appendCipherText(body, w.buf, s.aead, iv, plain)
 	body = append(body, wireSuffix...)
 	ct := body[len(wirePrefix) : len(body)-len(wireSuffix)]
-	w.buf = signedString(w.buf[:0], s.version, s.agentID, text[:n], text[n:n+32], ct, body)
+	w.buf = signedString(w.buf[:0], s.version, s.agentID, t[:n], t[n:n+32], ct, body)
 	sum := sha256.Sum256(w.buf)
-	return body, hex.AppendEncode(text, sum[:]), n, nil
+	return body, string(hex.AppendEncode(t, sum[:])), n, nil
 }
 
 var emptyObject = []byte("{}")
@@ -207,23 +201,13 @@ var emptyObject = []byte("{}")
 // String describes the signer without its key. String and Format have value
 // receivers so that a Signer value, not only a pointer, prints redacted.
 func (s Signer) String() string {
-	return fmt.Sprintf("vertexplay.Signer{AgentID:%q, Version:%s, Key:REDACTED}", abbrev(s.agentID), s.version)
+	return fmt.Sprintf("vertexplay.Signer{AgentID:%q, Version:%s, Key:REDACTED}", provider.Abbrev(s.agentID), s.version)
 }
 
 // Format writes [Signer.String] whatever the verb.
 func (s Signer) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
 
-func isNonce(s string) bool {
-	if len(s) != 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+func isNonce(s string) bool { return len(s) == 32 && strings.Trim(s, "0123456789abcdef") == "" }
 
 // Sizes fixed by the vendor's scheme.
 const (
