@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -221,21 +220,4 @@ func (c *atomicClock) Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// percentile returns the p-th percentile (0 < p ≤ 100) of sorted samples.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(float64(len(sorted))*p/100+0.5) - 1
-	i = max(0, min(i, len(sorted)-1))
-	return sorted[i]
-}
-
-// reportLatency reports p50 and p99 of samples, in nanoseconds, as custom metrics.
-func reportLatency(b *testing.B, samples []time.Duration) {
-	slices.Sort(samples)
-	b.ReportMetric(float64(percentile(samples, 50)), "p50-ns")
-	b.ReportMetric(float64(percentile(samples, 99)), "p99-ns")
 }

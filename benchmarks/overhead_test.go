@@ -3,8 +3,6 @@ package benchmarks
 import (
 	"net/http"
 	"testing"
-
-	"github.com/authwire/authwire/roundtripper"
 )
 
 // A contender is one client stack of the overhead benchmark.
@@ -17,8 +15,9 @@ type contender struct {
 // contenders returns the stacks to compare: the bare transport, the two
 // libraries users stack by hand, and the full authwire stack per vendor
 // (limiter + breaker + retry + re-auth + the vendor's signer and/or token).
-// "authwire-nop" is the same stack with a signer that does nothing: the
-// framework's own cost, without any vendor's cryptography.
+// "authwire-full" is the same stack with a static token and a signer that does
+// nothing: the framework's own cost, token layer included, without any vendor's
+// cryptography.
 func contenders() []contender {
 	cs := []contender{
 		{"bare", "/api/call", func(_ testing.TB, _ string, base *http.Transport) *http.Client {
@@ -30,11 +29,8 @@ func contenders() []contender {
 		{"retryablehttp", "/api/call", func(_ testing.TB, _ string, base *http.Transport) *http.Client {
 			return retryableClient(base).StandardClient()
 		}},
-		{"authwire-nop", "/api/call", func(tb testing.TB, srvURL string, base *http.Transport) *http.Client {
-			v := vendor{name: "nop", stack: func(testing.TB) roundtripper.Config {
-				return roundtripper.Config{Signer: roundtripper.SignerFunc(func(_ *http.Request, b []byte) ([]byte, error) { return b, nil })}
-			}}
-			return &http.Client{Transport: authwireStack(tb, v, srvURL, base)}
+		{"authwire-full", "/api/call", func(tb testing.TB, srvURL string, base *http.Transport) *http.Client {
+			return &http.Client{Transport: authwireStack(tb, frameworkStack, srvURL, base)}
 		}},
 	}
 	for _, v := range vendors {

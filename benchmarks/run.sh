@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs the authwire benchmarks (-count 6, about 6–8 minutes on 2 cores) and
+# Runs the authwire benchmarks (-count 6, about 15 minutes on 2 cores) and
 # summarises them with benchstat. Usage: benchmarks/run.sh [extra go test flags]
 # The raw output is kept in benchmarks/bench.txt (override with OUT=path).
 set -eu
@@ -33,3 +33,9 @@ benchstat -filter '.name:Overhead' -col /via -row /req "$out"
 echo
 echo "== 2206 storm, by client"
 benchstat -filter '.name:ThrottleStorm' -col /via "$out"
+echo
+echo "== paired (ABBA) time and exact allocations, stack vs bare"
+benchstat -filter '.name:Paired' -row /req,/via -col /measure "$out"
+echo
+echo "== large bodies, by stack"
+benchstat -filter '.name:BodyCopy' -col /via -row /size "$out"

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -97,10 +98,15 @@ type Adaptive struct {
 }
 
 type bucket struct {
-	lim      *rate.Limiter
+	lim *rate.Limiter
+	// until (paused until, unix ns; 0 none) and slow (rate below the ceiling) are
+	// read without mu, so that a request at full rate takes no lock here: Wait
+	// reads until, and Observe of a success returns when the rate is not slow.
+	// Both are written under mu.
+	until    atomic.Int64
+	slow     atomic.Bool
 	mu       sync.Mutex
 	rate     float64
-	until    time.Time // paused until
 	adjusted time.Time // last change of rate
 }
 
@@ -151,11 +157,11 @@ func NewAdaptive(cfg Config) *Adaptive {
 // lowered rate that would not have recovered by now, or a bucket not yet full
 // again.
 func (a *Adaptive) busy(b *bucket, now time.Time) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.until.After(now) {
+	if b.until.Load() > now.UnixNano() {
 		return true
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.rate < a.cfg.Rate && b.rate+a.cfg.Increase*now.Sub(b.adjusted).Seconds() < a.cfg.Rate {
 		return true
 	}
@@ -172,28 +178,33 @@ func (a *Adaptive) Rate(key string) float64 {
 
 // Wait implements [Limiter].
 func (a *Adaptive) Wait(ctx context.Context, key string) error {
+	_, err := a.wait(ctx, key)
+	return err
+}
+
+// wait is Wait returning the key's bucket, so that [Transport] observes the
+// outcome without looking the key up again.
+func (a *Adaptive) wait(ctx context.Context, key string) (*bucket, error) {
 	now := a.cfg.Clock.Now()
 	b := a.keys.GetAt(key, now)
-	b.mu.Lock()
 	at := now
-	if b.until.After(now) {
-		at = b.until
+	if u := b.until.Load(); u > now.UnixNano() {
+		at = time.Unix(0, u)
 	}
-	b.mu.Unlock()
 	// Reserving at the end of a pause, not now, queues the waiters behind it at
 	// the bucket's pace: they leave one by one when it ends, not all at once.
 	r := b.lim.ReserveN(at, 1)
 	if !r.OK() {
-		return fmt.Errorf("ratelimit: %s: burst too small", key)
+		return b, fmt.Errorf("ratelimit: %s: burst too small", key)
 	}
 	wait := r.DelayFrom(now)
 	if wait <= 0 {
-		return nil
+		return b, nil
 	}
 	// Context deadlines are wall-clock times whatever Clock says.
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 		r.CancelAt(now)
-		return &WaitError{Key: key, Wait: wait}
+		return b, &WaitError{Key: key, Wait: wait}
 	}
 	telemetry.Get().LimiterWaits.Record(ctx, wait.Seconds(), telemetry.Attrs(attribute.String("key", key)))
 	if a.cfg.Logger != nil {
@@ -201,9 +212,9 @@ func (a *Adaptive) Wait(ctx context.Context, key string) error {
 	}
 	if err := a.cfg.Clock.Sleep(ctx, wait); err != nil {
 		r.CancelAt(a.cfg.Clock.Now())
-		return err
+		return b, err
 	}
-	return nil
+	return b, nil
 }
 
 // Observe implements [Limiter]. A rate-limited outcome multiplies the rate by
@@ -217,35 +228,52 @@ func (a *Adaptive) Observe(key string, res outcome.Result) {
 	default:
 		return
 	}
+	a.observe(a.keys.Get(key), key, res)
+}
+
+// observe is Observe on the key's bucket. A success at full rate, the common
+// case, costs one atomic load: no lock, no clock read.
+func (a *Adaptive) observe(b *bucket, key string, res outcome.Result) {
+	switch res.Kind {
+	case outcome.Success:
+		if !b.slow.Load() {
+			return
+		}
+	case outcome.RateLimited:
+	default:
+		return
+	}
 	now := a.cfg.Clock.Now()
-	b := a.keys.GetAt(key, now)
+	ns := now.UnixNano()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old := b.rate
+	paused := b.until.Load() > ns
 	if res.Kind == outcome.RateLimited {
 		pause := res.After
 		if pause <= 0 {
 			pause = a.cfg.Pause
 		}
 		pause = min(pause, a.cfg.MaxPause)
-		if !b.until.After(now) {
+		if !paused {
 			b.rate = max(a.cfg.MinRate, b.rate*a.cfg.Decrease)
 		}
-		if u := now.Add(pause); u.After(b.until) {
-			b.until = u
+		if u := now.Add(pause).UnixNano(); u > b.until.Load() {
+			b.until.Store(u)
 		}
 		b.adjusted = now
-	} else if b.rate < a.cfg.Rate && !b.until.After(now) {
+	} else if b.rate < a.cfg.Rate && !paused {
 		if el := now.Sub(b.adjusted); el > 0 {
 			b.rate = min(a.cfg.Rate, b.rate+a.cfg.Increase*el.Seconds())
 			b.adjusted = now
 		}
 	}
+	b.slow.Store(b.rate < a.cfg.Rate)
 	if b.rate != old {
 		b.lim.SetLimitAt(now, rate.Limit(b.rate))
 		if a.cfg.Logger != nil && res.Kind == outcome.RateLimited {
 			a.cfg.Logger.Info("authwire: rate limited, slowing down", slog.String("key", key),
-				slog.Float64("rate", b.rate), slog.Duration("pause", b.until.Sub(now)))
+				slog.Float64("rate", b.rate), slog.Duration("pause", time.Duration(b.until.Load()-ns)))
 		}
 	}
 }
@@ -271,7 +299,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Key != nil {
 		key = t.Key(req)
 	}
-	if err := t.Limiter.Wait(req.Context(), key); err != nil {
+	// The in-process limiter hands back the key's bucket, so the outcome is
+	// observed without a second lookup.
+	var b *bucket
+	var err error
+	a, adaptive := t.Limiter.(*Adaptive)
+	if adaptive {
+		b, err = a.wait(req.Context(), key)
+	} else {
+		err = t.Limiter.Wait(req.Context(), key)
+	}
+	if err != nil {
 		reqbody.Close(req)
 		// The request never left: say so, so that a caller who gave up while it
 		// waited gets the context's error, not "may have been processed".
@@ -296,6 +334,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		telemetry.Get().RateLimited.Add(req.Context(), 1, telemetry.Attrs(attribute.String("vendor", t.Vendor), attribute.String("code", code)))
 	}
-	t.Limiter.Observe(key, res)
+	if adaptive {
+		a.observe(b, key, res)
+	} else {
+		t.Limiter.Observe(key, res)
+	}
 	return resp, nil
 }

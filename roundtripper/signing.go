@@ -1,6 +1,7 @@
 package roundtripper
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -9,7 +10,9 @@ import (
 
 // Signer signs one attempt of a request. It is called for every attempt, on a copy
 // the transport owns, so it may set headers freely and must draw a fresh
-// timestamp, nonce and IV each time: a retry is a new request to the vendor.
+// timestamp, nonce and IV each time: a retry is a new request to the vendor. The
+// copy has its own Header map but shares the value slices with the caller's
+// request: set headers with Set, Add and Del, never by writing into a value slice.
 type Signer interface {
 	// Sign sets the signature headers on req and returns the body to send: body
 	// itself, or a replacement (VertexPlay encrypts it). body is shared: Sign must
@@ -44,17 +47,28 @@ func (s *Signing) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !s.Hosts.Allows(req.URL) {
 		return base(s.Base).RoundTrip(req)
 	}
-	body, err := reqbody.Read(req)
-	if err != nil {
-		return nil, fmt.Errorf("roundtripper: read request body: %w", err)
-	}
 	// A shallow copy with its own headers is all the Signer may change; a full
 	// Clone would also copy the URL, trailers and form on every attempt.
-	c := new(http.Request)
-	*c = *req
-	c.Header = req.Header.Clone()
-	if c.Header == nil {
-		c.Header = make(http.Header)
+	return s.sign(ownedCopy(req, 0))
+}
+
+// roundTripOwned signs c in place: c is the attempt's own copy, made by the
+// token layer. cancel is nil: the per-attempt layer sits above.
+func (s *Signing) roundTripOwned(c *http.Request, _ context.CancelFunc) (*http.Response, error) {
+	if len(s.Hosts) == 0 {
+		reqbody.Close(c)
+		return nil, ErrNoHosts
+	}
+	if !s.Hosts.Allows(c.URL) {
+		return base(s.Base).RoundTrip(c)
+	}
+	return s.sign(c)
+}
+
+func (s *Signing) sign(c *http.Request) (*http.Response, error) {
+	body, err := reqbody.Read(c)
+	if err != nil {
+		return nil, fmt.Errorf("roundtripper: read request body: %w", err)
 	}
 	out, err := s.Signer.Sign(c, body)
 	if err != nil {
@@ -62,4 +76,60 @@ func (s *Signing) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	reqbody.Set(c, out)
 	return base(s.Base).RoundTrip(c)
+}
+
+// ownedRoundTripper is implemented by this package's layers that can take a
+// request the layer above owns — a copy made for this one send, with its own
+// Header map, seen by no one else — and change it in place instead of copying it
+// again.
+//
+// cancel, when set, ends the attempt's context, which c already carries: the copy
+// was made with it ([newAttempt]), so the per-attempt layer need not copy again.
+type ownedRoundTripper interface {
+	roundTripOwned(c *http.Request, cancel context.CancelFunc) (*http.Response, error)
+}
+
+// newAttempt returns the one copy of req for an attempt sent through rt, with
+// room for extra more header keys. When rt is the per-attempt layer with a
+// timeout, the copy is made with the attempt's context, and cancel ends it.
+func newAttempt(req *http.Request, extra int, rt http.RoundTripper) (c *http.Request, cancel context.CancelFunc) {
+	p, ok := rt.(*perAttempt)
+	if !ok || p.timeout <= 0 {
+		return ownedCopy(req, extra), nil
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), p.timeout)
+	c = req.WithContext(ctx)
+	c.Header = ownHeader(req.Header, extra)
+	return c, cancel
+}
+
+// sendOwned sends c, a request the caller owns, through rt.
+func sendOwned(rt http.RoundTripper, c *http.Request, cancel context.CancelFunc) (*http.Response, error) {
+	if o, ok := rt.(ownedRoundTripper); ok {
+		return o.roundTripOwned(c, cancel)
+	}
+	if cancel != nil { // not reached: newAttempt sets cancel for the per-attempt layer only
+		defer cancel()
+	}
+	return base(rt).RoundTrip(c)
+}
+
+// ownedCopy returns a shallow copy of req with its own Header map (room for
+// extra more keys). The header values are shared, capped at their length so that
+// an Add on the copy never writes into the caller's slice; Set and Del replace
+// and remove. A layer must not write into a value slice in place.
+func ownedCopy(req *http.Request, extra int) *http.Request {
+	c := new(http.Request)
+	*c = *req
+	c.Header = ownHeader(req.Header, extra)
+	return c
+}
+
+// ownHeader is ownedCopy's header map.
+func ownHeader(h http.Header, extra int) http.Header {
+	c := make(http.Header, len(h)+extra)
+	for k, v := range h {
+		c[k] = v[:len(v):len(v)]
+	}
+	return c
 }

@@ -200,21 +200,42 @@ type perAttempt struct {
 }
 
 func (p *perAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := req.Context(), context.CancelFunc(nil)
-	if p.timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, p.timeout)
+	if p.hook != nil && p.allows(req) {
+		// A shallow copy with its own headers: the body is shared, and the layer
+		// below consumes it as it would have consumed the original.
+		return p.roundTripOwned(newAttempt(req, 0, p))
 	}
-	// A shallow copy with its own headers: the body is shared, and the layer
-	// below consumes it as it would have consumed the original.
-	r := req.WithContext(ctx)
-	if p.hook != nil && (p.hosts.Allows(req.URL) || p.guard.Allows(req.URL)) {
-		r.Header = req.Header.Clone()
-		if r.Header == nil {
-			r.Header = make(http.Header)
-		}
-		p.hook(r)
+	return p.send(req, nil, false)
+}
+
+// roundTripOwned runs the hook on c itself: c is the attempt's own copy, made by
+// the token layer, already carrying the attempt's context when cancel is set.
+func (p *perAttempt) roundTripOwned(c *http.Request, cancel context.CancelFunc) (*http.Response, error) {
+	if p.hook != nil && p.allows(c) {
+		p.hook(c)
 	}
-	resp, err := p.base.RoundTrip(r)
+	return p.send(c, cancel, true)
+}
+
+func (p *perAttempt) allows(req *http.Request) bool {
+	return p.hosts.Allows(req.URL) || p.guard.Allows(req.URL)
+}
+
+// send sends r within the attempt timeout; owned says r is this attempt's own
+// copy, and cancel, when set, ends the attempt context r already carries.
+func (p *perAttempt) send(r *http.Request, cancel context.CancelFunc, owned bool) (*http.Response, error) {
+	if p.timeout > 0 && cancel == nil {
+		var ctx context.Context
+		ctx, cancel = context.WithTimeout(r.Context(), p.timeout)
+		r = r.WithContext(ctx)
+	}
+	var resp *http.Response
+	var err error
+	if owned {
+		resp, err = sendOwned(p.base, r, nil)
+	} else {
+		resp, err = p.base.RoundTrip(r)
+	}
 	if cancel == nil {
 		return resp, err
 	}

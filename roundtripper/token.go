@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/oauth2"
@@ -46,7 +47,8 @@ type Token struct {
 	// canonicalise to "Token_id").
 	Header string
 	// Format renders the header value; default "<type> <access token>", i.e.
-	// "Bearer x" for a token without a type.
+	// "Bearer x" for a token without a type. It is called once per token, not
+	// per request: the value is cached until the token changes.
 	Format func(*oauth2.Token) string
 	// Hosts are the origins the token is for. Required.
 	Hosts Hosts
@@ -58,6 +60,8 @@ type Token struct {
 	Vendor string
 	// Logger, if set, gets one line per re-authentication. Never a token.
 	Logger *slog.Logger
+
+	header atomic.Pointer[tokenHeader] // the last token's formatted value
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -75,12 +79,18 @@ func (t *Token) RoundTrip(req *http.Request) (*http.Response, error) {
 		reqbody.Close(req)
 		return nil, &TokenError{Err: err}
 	}
-	// Own a copy whose body can be sent twice.
-	r := req.Clone(ctx)
-	if err := reqbody.Buffer(r); err != nil {
-		return nil, err
+	// The body must be sendable twice (a re-send after a rejection). A request
+	// that can rewind itself (GetBody: http.NewRequest's in-memory bodies, the
+	// retry layer's attempts) is sent as it is and rewound only for the re-send;
+	// any other body is read once here.
+	var buf []byte
+	buffered := !reqbody.Replayable(req)
+	if buffered {
+		if buf, err = reqbody.Read(req); err != nil {
+			return nil, err
+		}
 	}
-	resp, err := t.send(r, tok)
+	resp, err := t.send(req, tok, buf, buffered, false)
 	if err != nil {
 		return nil, err
 	}
@@ -90,12 +100,12 @@ func (t *Token) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.touch(tok)
 	case outcome.TokenRejected:
 		discard(resp)
-		t.reauthenticating(ctx, r, res)
+		t.reauthenticating(ctx, req, res)
 		t.Source.Invalidate(tok)
 		if tok, err = t.Source.TokenContext(ctx); err != nil {
 			return nil, &TokenError{Err: err, Rejected: true}
 		}
-		if resp, err = t.send(r, tok); err != nil {
+		if resp, err = t.send(req, tok, buf, buffered, true); err != nil {
 			return nil, err
 		}
 		if outcome.Read(resp, t.Classifier).Kind == outcome.Success {
@@ -105,12 +115,21 @@ func (t *Token) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// send sends a fresh copy of r carrying tok.
-func (t *Token) send(r *http.Request, tok *oauth2.Token) (*http.Response, error) {
-	c := r.Clone(r.Context())
-	if r.GetBody != nil {
-		body, err := r.GetBody()
+// send sends a copy of req carrying tok: the one copy of this attempt, which the
+// layers below (per-attempt hook, signer) modify in place instead of copying it
+// again. Its body is buf when the body was buffered, else req's own on the first
+// send and a rewound one on the re-send.
+func (t *Token) send(req *http.Request, tok *oauth2.Token, buf []byte, buffered, again bool) (*http.Response, error) {
+	c, cancel := newAttempt(req, 1, t.Base)
+	switch {
+	case buffered:
+		reqbody.Set(c, buf)
+	case again:
+		body, err := reqbody.Rewind(req)
 		if err != nil {
+			if cancel != nil {
+				cancel()
+			}
 			return nil, err
 		}
 		c.Body = body
@@ -119,14 +138,34 @@ func (t *Token) send(r *http.Request, tok *oauth2.Token) (*http.Response, error)
 	if name == "" {
 		name = "Authorization"
 	}
+	c.Header[name] = t.value(tok)
+	return sendOwned(t.Base, c, cancel)
+}
+
+// value returns the header value for tok, formatted once per token: the cache
+// holds the last token's, and a token source hands out the same *oauth2.Token
+// until it changes.
+func (t *Token) value(tok *oauth2.Token) []string {
+	if h := t.header.Load(); h != nil && h.tok == tok {
+		return h.v
+	}
 	var v string
 	if t.Format != nil {
 		v = t.Format(tok)
 	} else {
 		v = tok.Type() + " " + tok.AccessToken
 	}
-	c.Header[name] = []string{v}
-	return base(t.Base).RoundTrip(c)
+	// Capacity 1: a layer below that appends to the header gets its own slice.
+	h := &tokenHeader{tok: tok, v: []string{v}}
+	t.header.Store(h)
+	return h.v
+}
+
+// tokenHeader is a token's formatted header value, shared read-only by every
+// request that carries it.
+type tokenHeader struct {
+	tok *oauth2.Token
+	v   []string
 }
 
 func (t *Token) reauthenticating(ctx context.Context, r *http.Request, res outcome.Result) {

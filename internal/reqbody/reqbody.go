@@ -1,48 +1,32 @@
-// Package reqbody buffers a request body once and replays it without copying, so
-// that retry, re-auth and signing layers can each send it again.
+// Package reqbody reads a request body at most once and replays it without
+// copying, so that retry, re-auth and signing layers can each send it again.
+//
+// The bodies it makes are io.NopCloser(bytes.NewReader(buf)): a type net/http
+// recognises as in memory, so it writes the headers and the body in one write
+// instead of flushing the headers on their own first (one packet fewer per POST).
+// And it reads such bodies — its own, and those http.NewRequest makes for a
+// *bytes.Reader or *bytes.Buffer — without copying them.
 package reqbody
 
 import (
 	"bytes"
 	"io"
 	"net/http"
+	"reflect"
 )
 
-// Body is a replayable in-memory request body. Layers recognise it with a type
-// assertion and read its bytes without copying them.
-type Body struct {
-	*bytes.Reader
-	buf []byte
-}
-
-// New returns a fresh reader over buf.
-func New(buf []byte) *Body { return &Body{Reader: bytes.NewReader(buf), buf: buf} }
-
-// Close implements io.Closer.
-func (*Body) Close() error { return nil }
-
-// Bytes returns the whole body.
-func (b *Body) Bytes() []byte { return b.buf }
-
-// Read returns the body of req, consuming and closing req.Body. It copies at most
-// once: a *Body is returned as is, and a body never read is read once.
+// Read returns the body of req, consuming and closing req.Body. An in-memory body
+// (a *bytes.Reader or *bytes.Buffer, bare or in io.NopCloser: what http.NewRequest
+// and [Set] make) is not copied: the slice shares its bytes, which the caller must
+// not modify. Any other body is read once, in one allocation when its length is
+// known.
 func Read(req *http.Request) ([]byte, error) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return nil, nil
 	}
-	if b, ok := req.Body.(*Body); ok {
-		return b.buf, nil
-	}
 	defer req.Body.Close()
-	if req.GetBody != nil {
-		// GetBody may hand back a *Body (set by an outer layer) even when Body was
-		// wrapped on the way; use it to avoid a copy.
-		if rc, err := req.GetBody(); err == nil {
-			if b, ok := rc.(*Body); ok {
-				return b.buf, nil
-			}
-			rc.Close()
-		}
+	if buf, ok := inMemory(req.Body); ok {
+		return buf, nil
 	}
 	if n := req.ContentLength; n > 0 && n < 64<<20 {
 		// One allocation of the right size instead of ReadAll's doubling.
@@ -55,32 +39,87 @@ func Read(req *http.Request) ([]byte, error) {
 	return io.ReadAll(req.Body)
 }
 
-// Set makes buf the body of req, replayable through GetBody.
+// The types io.NopCloser returns, to see through them as net/http does.
+var (
+	nopCloser         = reflect.TypeOf(io.NopCloser(struct{ io.Reader }{}))
+	nopCloserWriterTo = reflect.TypeOf(io.NopCloser(bytes.NewReader(nil)))
+)
+
+// inMemory returns the unread bytes of an in-memory reader and consumes them,
+// without copying.
+func inMemory(r io.Reader) ([]byte, bool) {
+	switch t := reflect.TypeOf(r); t {
+	case nopCloser, nopCloserWriterTo:
+		// The one field of io.NopCloser's types is the exported Reader.
+		r = reflect.ValueOf(r).Field(0).Interface().(io.Reader)
+	}
+	switch r := r.(type) {
+	case *bytes.Buffer:
+		return r.Next(r.Len()), true
+	case *bytes.Reader:
+		// WriteTo hands its unread bytes to one Write, which keeps them.
+		var s slice
+		r.WriteTo(&s)
+		return s.b, true
+	}
+	return nil, false
+}
+
+// slice is an io.Writer that keeps what it is given, for *bytes.Reader.WriteTo,
+// whose one Write passes the reader's own bytes.
+type slice struct{ b []byte }
+
+func (s *slice) Write(p []byte) (int, error) {
+	if s.b == nil {
+		s.b = p
+	} else {
+		s.b = append(s.b[:len(s.b):len(s.b)], p...)
+	}
+	return len(p), nil
+}
+
+// Set makes buf the body of req, replayable through GetBody, in the form net/http
+// sends with the headers.
 func Set(req *http.Request, buf []byte) {
 	req.ContentLength = int64(len(buf))
 	if len(buf) == 0 {
-		req.Body, req.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
+		req.Body, req.GetBody = http.NoBody, noBody
 		return
 	}
-	req.Body = New(buf)
-	req.GetBody = func() (io.ReadCloser, error) { return New(buf), nil }
+	req.Body = io.NopCloser(bytes.NewReader(buf))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf)), nil }
 }
 
-// Buffer reads req's body once and makes it replayable. req must be a request the
-// caller owns (a clone), never the one handed to RoundTrip.
+func noBody() (io.ReadCloser, error) { return http.NoBody, nil }
+
+// Replayable reports whether req's body can be sent again: it has none, or
+// GetBody makes another.
+func Replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// Buffer reads req's body once, unless it is [Replayable], and makes it
+// replayable. req must be a request the caller owns (a copy), never the one handed
+// to RoundTrip.
 func Buffer(req *http.Request) error {
-	if _, ok := req.Body.(*Body); ok && req.GetBody != nil {
+	if Replayable(req) {
 		return nil
 	}
 	buf, err := Read(req)
 	if err != nil {
 		return err
 	}
-	if req.Body == nil && buf == nil {
-		return nil
-	}
 	Set(req, buf)
 	return nil
+}
+
+// Rewind returns a fresh body for a request being sent again: from GetBody, or
+// req.Body itself when there is none to send.
+func Rewind(req *http.Request) (io.ReadCloser, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.GetBody == nil {
+		return req.Body, nil
+	}
+	return req.GetBody()
 }
 
 // Close closes req.Body if there is one: a RoundTripper must close the body even
