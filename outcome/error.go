@@ -7,7 +7,7 @@ import "net/http"
 // carried no token. Inspect it with errors.As, the same way for every vendor:
 //
 //	var e *outcome.Error
-//	if errors.As(err, &e) && e.Code == "2206" { ... }
+//	if errors.As(err, &e) && e.Code == "42900" { ... }
 //
 // It never contains a request or response body, a credential or a token: only the
 // fields below, which come from the vendor's envelope and the code table.
@@ -28,7 +28,7 @@ type Error struct {
 	// breaker.
 	Kind Kind
 	// TraceID is the vendor's trace id, for support requests; TraceLabel is the
-	// vendor's name for it ("trace_id", "logUUID").
+	// vendor's name for it ("trace_id", "requestId").
 	TraceID, TraceLabel string
 	// Hint is advice for the human reading the error; never a secret.
 	Hint string

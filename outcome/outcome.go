@@ -80,7 +80,7 @@ func (r Result) Safe() bool {
 
 // ErrUnknown is matched (errors.Is) by every error that reports a request whose
 // outcome is unknown: it may have been processed, so it was not re-sent. Resolve it
-// with the vendor's status call (for example VertexPlay's check-transaction).
+// with the vendor's status call (for example a payment vendor's check-transaction call).
 var ErrUnknown = errors.New("outcome unknown: the request may have been processed and was not re-sent")
 
 // UnknownError wraps the failure of a non-idempotent request that may have been
@@ -146,7 +146,7 @@ func IsPermanent(err error) bool {
 // can name the vendor and its code without knowing the type.
 type Coded interface {
 	// OutcomeCode returns the vendor's name ("acme") and its code as text
-	// ("2206"); code is empty when the reply carried none.
+	// ("42900"); code is empty when the reply carried none.
 	OutcomeCode() (vendor, code string)
 }
 
@@ -178,7 +178,7 @@ type Description struct {
 	Vendor, Path, Code, Message string
 	HTTPStatus                  int
 	Kind                        Kind
-	// TraceLabel names the vendor's trace field ("trace_id", "logUUID").
+	// TraceLabel names the vendor's trace field ("trace_id", "requestId").
 	TraceLabel, TraceID string
 	Hint                string
 }

@@ -1,7 +1,7 @@
 // Package ratelimit paces requests per key (vendor + credential + endpoint group)
 // with golang.org/x/time/rate, and slows itself down when the vendor says "too
-// frequent" — NXCloud 2206 and IceKredit 10000429 inside HTTP 200 bodies, VertexPlay
-// 77, HTTP 429 — the way aws-sdk-go-v2's adaptive retry mode does: cut the rate
+// frequent" — a code inside an HTTP 200 body, as many vendors do, or an HTTP 429 —
+// the way aws-sdk-go-v2's adaptive retry mode does: cut the rate
 // multiplicatively, pause for Retry-After, recover additively on success.
 package ratelimit
 

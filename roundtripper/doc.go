@@ -3,7 +3,7 @@
 // and retries in a fixed, documented order.
 //
 // [Token] injects a token from a token source (Authorization: Bearer, or a vendor
-// header such as IceKredit's token_id) and re-authenticates once when the vendor
+// header with its exact spelling) and re-authenticates once when the vendor
 // rejects it. [Signing] hands a [Signer] a fresh copy of each attempt and its body,
 // so every attempt carries a new timestamp, nonce and signature. Both attach
 // credentials only to the origins in their [Hosts]: a redirect to another host, or

@@ -20,7 +20,7 @@ const RedactedValue = "REDACTED"
 
 // RedactHeaders returns a copy of h for logging in which every header not in
 // allow (or [SafeHeaders] when allow is empty) reads REDACTED: an allow-list,
-// because a deny-list forgets the next vendor's "token_id".
+// because a deny-list forgets the next vendor's "x_session".
 func RedactHeaders(h http.Header, allow ...string) http.Header {
 	if len(allow) == 0 {
 		allow = SafeHeaders

@@ -15,7 +15,7 @@ import (
 // request: set headers with Set, Add and Del, never by writing into a value slice.
 type Signer interface {
 	// Sign sets the signature headers on req and returns the body to send: body
-	// itself, or a replacement (VertexPlay encrypts it). body is shared: Sign must
+	// itself, or a replacement (a vendor that encrypts bodies). body is shared: Sign must
 	// not modify it.
 	Sign(req *http.Request, body []byte) ([]byte, error)
 }

@@ -43,8 +43,8 @@ type Token struct {
 	// Source supplies tokens. Required.
 	Source TokenSource
 	// Header is the header to set; default "Authorization". It is written with
-	// exactly this spelling (IceKredit wants "token_id", which Header.Set would
-	// canonicalise to "Token_id").
+	// exactly this spelling (a vendor may want "x_token", which Header.Set would
+	// canonicalise to "X_token").
 	Header string
 	// Format renders the header value; default "<type> <access token>", i.e.
 	// "Bearer x" for a token without a type. It is called once per token, not
@@ -184,7 +184,7 @@ func (t *Token) touch(tok *oauth2.Token) {
 }
 
 // RawToken formats a token as its bare value, for vendor headers such as
-// IceKredit's "token_id: <token>".
+// "X-Api-Token: <token>".
 func RawToken(tok *oauth2.Token) string { return tok.AccessToken }
 
 func base(rt http.RoundTripper) http.RoundTripper {

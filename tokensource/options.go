@@ -57,7 +57,7 @@ func WithEarlyRefresh(window, jitter time.Duration) Option {
 func WithExpirySkew(d time.Duration) Option { return func(o *config) { o.skew = d } }
 
 // WithSlidingExpiry declares tokens valid for ttl after their last successful use
-// (IceKredit's token_id: 20 minutes). Call [Source.Touch] after each success; the
+// (a session token that lives 20 minutes from its last use). Call [Source.Touch] after each success; the
 // roundtripper package does that for you.
 func WithSlidingExpiry(ttl time.Duration) Option { return func(o *config) { o.sliding = ttl } }
 
@@ -93,5 +93,5 @@ func WithObserver(fn func(Event)) Option { return func(o *config) { o.observe = 
 // failure the vendor code; never a token or credential). Silent by default.
 func WithLogger(l *slog.Logger) Option { return func(o *config) { o.logger = l } }
 
-// WithName names the Source in logs and metrics (the vendor: "icekredit").
+// WithName names the Source in logs and metrics (the vendor: "acme").
 func WithName(name string) Option { return func(o *config) { o.name = name } }
