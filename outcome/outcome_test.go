@@ -64,12 +64,12 @@ func TestReadClassifiesOnceAndRestoresBody(t *testing.T) {
 	calls := 0
 	c := func(r *http.Response, body []byte) outcome.Result {
 		calls++
-		if strings.Contains(string(body), "2206") {
+		if strings.Contains(string(body), "42900") {
 			return outcome.Result{Kind: outcome.RateLimited}
 		}
 		return outcome.Result{Kind: outcome.Success}
 	}
-	r := resp(200, `{"code":2206}`)
+	r := resp(200, `{"code":42900}`)
 	for range 3 {
 		if got := outcome.Read(r, c).Kind; got != outcome.RateLimited {
 			t.Fatalf("kind = %v", got)
@@ -82,7 +82,7 @@ func TestReadClassifiesOnceAndRestoresBody(t *testing.T) {
 		t.Fatalf("classifier called %d times, want 1", calls)
 	}
 	b, _ := io.ReadAll(r.Body)
-	if string(b) != `{"code":2206}` {
+	if string(b) != `{"code":42900}` {
 		t.Fatalf("body after classification = %q", b)
 	}
 }
@@ -141,10 +141,10 @@ func TestUnknownErrorMatchesBoth(t *testing.T) {
 func TestTableLookup(t *testing.T) {
 	tbl := outcome.Table[string]{
 		Success:      "00",
-		Codes:        map[string]outcome.Rule{"10000429": {Kind: outcome.RateLimited}},
+		Codes:        map[string]outcome.Rule{"42901": {Kind: outcome.RateLimited}},
 		Undocumented: outcome.Transient,
 	}
-	for code, want := range map[string]outcome.Kind{"00": outcome.Success, "10000429": outcome.RateLimited, "77777": outcome.Transient} {
+	for code, want := range map[string]outcome.Kind{"00": outcome.Success, "42901": outcome.RateLimited, "77777": outcome.Transient} {
 		if got := tbl.Lookup(code).Kind; got != want {
 			t.Errorf("%s: %v, want %v", code, got, want)
 		}
@@ -154,14 +154,14 @@ func TestTableLookup(t *testing.T) {
 func ExampleRead() {
 	// A vendor that says "too frequent" inside an HTTP 200 body.
 	classify := func(r *http.Response, body []byte) outcome.Result {
-		if strings.Contains(string(body), `"code":2206`) {
+		if strings.Contains(string(body), `"code":42900`) {
 			return outcome.Result{Kind: outcome.RateLimited, After: time.Second}
 		}
 		return outcome.ByStatus(r, body)
 	}
-	r := resp(200, `{"code":2206,"message":"request is too frequent"}`)
+	r := resp(200, `{"code":42900,"message":"request is too frequent"}`)
 	res := outcome.Read(r, classify)
 	b, _ := io.ReadAll(r.Body) // still there for the caller
 	fmt.Println(res.Kind, res.After, res.Safe(), string(b))
-	// Output: rate-limited 1s true {"code":2206,"message":"request is too frequent"}
+	// Output: rate-limited 1s true {"code":42900,"message":"request is too frequent"}
 }

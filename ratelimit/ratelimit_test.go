@@ -122,13 +122,13 @@ func TestWaitCancelled(t *testing.T) {
 func ExampleNewAdaptive() {
 	clk := clock.NewFake(time.Unix(0, 0)) // production code leaves Clock nil
 	lim := ratelimit.NewAdaptive(ratelimit.Config{Rate: 10, Clock: clk})
-	// The vendor said "too frequent" (NXCloud 2206): halve the rate and pause.
-	lim.Observe("nxcloud/acct-1", outcome.Result{Kind: outcome.RateLimited, After: time.Second})
-	fmt.Println(lim.Rate("nxcloud/acct-1"))
+	// The vendor said "too frequent" (code 42900): halve the rate and pause.
+	lim.Observe("acme/acct-1", outcome.Result{Kind: outcome.RateLimited, After: time.Second})
+	fmt.Println(lim.Rate("acme/acct-1"))
 	// Successes win the rate back slowly: 1 req/s per second by default here.
 	clk.Advance(3 * time.Second)
-	lim.Observe("nxcloud/acct-1", outcome.Result{Kind: outcome.Success})
-	fmt.Println(lim.Rate("nxcloud/acct-1"))
+	lim.Observe("acme/acct-1", outcome.Result{Kind: outcome.Success})
+	fmt.Println(lim.Rate("acme/acct-1"))
 	// Output:
 	// 5
 	// 8

@@ -62,8 +62,8 @@ func TestTokenStoreExtras(t *testing.T) {
 			map[string]any{"obj": map[string]any{"a": 1.0, "b": []any{"x"}}, "list": []any{1.0, 2.0}}},
 		{"unsupported types are dropped", map[string]any{"t": time.Now(), "fn": func() {}, "keep": "k"},
 			map[string]any{"t": nil, "fn": nil, "keep": "k"}},
-		{"url.Values exactly", url.Values{"token_id": {"abc"}, "n": {"12"}},
-			map[string]any{"token_id": "abc", "n": int64(12)}},
+		{"url.Values exactly", url.Values{"x_token": {"abc"}, "n": {"12"}},
+			map[string]any{"x_token": "abc", "n": int64(12)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

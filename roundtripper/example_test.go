@@ -61,9 +61,9 @@ func ExampleRedactHeaders() {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("Authorization", "Bearer secret")
-	h["token_id"] = []string{"secret"}
+	h["x_token"] = []string{"secret"}
 	r := roundtripper.RedactHeaders(h)
 	//lint:ignore SA1008 a vendor header sent with exactly this spelling
-	fmt.Println(r.Get("Content-Type"), r.Get("Authorization"), r["token_id"][0])
+	fmt.Println(r.Get("Content-Type"), r.Get("Authorization"), r["x_token"][0])
 	// Output: application/json REDACTED REDACTED
 }

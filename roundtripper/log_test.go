@@ -42,7 +42,7 @@ func TestLogsNameEventsButNoSecrets(t *testing.T) {
 		case 1:
 			fmt.Fprint(w, `{"code":12}`) // token rejected
 		case 2:
-			fmt.Fprint(w, `{"code":2206}`) // too frequent
+			fmt.Fprint(w, `{"code":42900}`) // too frequent
 		default:
 			fmt.Fprint(w, `{"code":0}`)
 		}

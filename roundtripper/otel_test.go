@@ -41,7 +41,7 @@ func TestMetricsReachAnInstalledProvider(t *testing.T) {
 		case 1:
 			fmt.Fprint(w, `{"code":12}`)
 		case 2:
-			fmt.Fprint(w, `{"code":2206}`)
+			fmt.Fprint(w, `{"code":42900}`)
 		default:
 			fmt.Fprint(w, `{"code":0}`)
 		}

@@ -67,7 +67,7 @@ func (v *vendor) accept(tok string) { v.mu.Lock(); v.valid = tok; v.mu.Unlock() 
 var table = outcome.Table[int]{
 	Codes: map[int]outcome.Rule{
 		12:   {Kind: outcome.TokenRejected, Meaning: "token invalid"},
-		2206: {Kind: outcome.RateLimited, Meaning: "too frequent"},
+		42900: {Kind: outcome.RateLimited, Meaning: "too frequent"},
 		7:    {Kind: outcome.Transient, Meaning: "internal error"},
 		11:   {Kind: outcome.Permanent, Meaning: "parameters error"},
 	},
@@ -201,7 +201,7 @@ func TestHeaderTokenExactName(t *testing.T) {
 		return &oauth2.Token{AccessToken: "abc"}, nil
 	}))
 	defer src.Close()
-	client := &http.Client{Transport: &roundtripper.Token{Source: src, Header: "token_id", Format: roundtripper.RawToken, Hosts: hostsOf(t, srv.URL)}}
+	client := &http.Client{Transport: &roundtripper.Token{Source: src, Header: "x_token", Format: roundtripper.RawToken, Hosts: hostsOf(t, srv.URL)}}
 	resp, err := client.Get(srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +210,7 @@ func TestHeaderTokenExactName(t *testing.T) {
 	h := <-headers
 	// The server canonicalises on read; what matters is that the value arrived
 	// under that name and that no Authorization header was invented.
-	if h.Get("Token_id") != "abc" || h.Get("Authorization") != "" {
+	if h.Get("X_token") != "abc" || h.Get("Authorization") != "" {
 		t.Fatalf("headers = %v", raw)
 	}
 }

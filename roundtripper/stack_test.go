@@ -105,9 +105,9 @@ func drive(t *testing.T, clk *clock.Fake, step time.Duration, fn func()) {
 
 func TestRateLimitedInBodyIsSlowedAndRetried(t *testing.T) {
 	sc := &script{replies: []func(http.ResponseWriter){
-		body(`{"code":2206,"message":"too frequent"}`),
-		body(`{"code":2206,"message":"too frequent"}`),
-		body(`{"code":2206,"message":"too frequent"}`),
+		body(`{"code":42900,"message":"too frequent"}`),
+		body(`{"code":42900,"message":"too frequent"}`),
+		body(`{"code":42900,"message":"too frequent"}`),
 		body(`{"code":0}`),
 	}}
 	srv := httptest.NewServer(sc)
@@ -134,7 +134,7 @@ func TestRateLimitedInBodyIsSlowedAndRetried(t *testing.T) {
 		t.Fatalf("body %s after %d sends, want success after 4", b, sc.hits.Load())
 	}
 	if r := lim.Rate("acme"); r >= 10 {
-		t.Fatalf("rate = %v, want it cut below 10 after three 2206s", r)
+		t.Fatalf("rate = %v, want it cut below 10 after three 42900s", r)
 	}
 	// Every attempt was signed afresh.
 	seen := map[string]bool{}
@@ -322,7 +322,7 @@ func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
 }
 
 func TestRateLimitedNeverOpensTheBreaker(t *testing.T) {
-	sc := &script{replies: []func(http.ResponseWriter){body(`{"code":2206}`), status(429)}}
+	sc := &script{replies: []func(http.ResponseWriter){body(`{"code":42900}`), status(429)}}
 	srv := httptest.NewServer(sc)
 	defer srv.Close()
 	set := breaker.NewSet(breaker.Config{ConsecutiveFailures: 2})
