@@ -238,8 +238,15 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout, stderr io.Writer) int 
 	for i, v := range vendors {
 		parts[i] = fmt.Sprintf("%s p50 %s p99 %s", v.name, fmtDur(percentile(v.latencies, 50)), fmtDur(percentile(v.latencies, 99)))
 	}
+	// The boundary cases run after the vendors, one at a time: fast, and
+	// nothing they print depends on timing.
+	var bounds []boundaryResult
+	if ctx.Err() == nil {
+		bounds = runBoundary(ctx)
+	}
+	elapsed = time.Since(start)
 	fmt.Fprintf(stderr, "demo: %.1fs; latency %s (wall clock: these vary from run to run)\n", elapsed.Seconds(), strings.Join(parts, ", "))
-	return report(stdout, vendors, cfg, ctx.Err() != nil)
+	return report(stdout, vendors, bounds, cfg, ctx.Err() != nil)
 }
 
 func progressLine(vs []*demoVendor, n int, d time.Duration) string {
@@ -498,7 +505,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 // report prints the per-vendor table — counts only, the same for the same
 // seed — and returns the exit code: 0 only when every request ended in success
 // or in its expected typed error and no invariant broke.
-func report(w io.Writer, vs []*demoVendor, cfg demoConfig, interrupted bool) int {
+func report(w io.Writer, vs []*demoVendor, bounds []boundaryResult, cfg demoConfig, interrupted bool) int {
 	fmt.Fprintf(w, "authwire demo: %d vendors x %d requests, one caller each, faults seeded with %d\n\n", len(vs), cfg.requests, cfg.seed)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "vendor\trequests\tsuccesses\tlogins\tretries\trate-limit waits\tbreaker opens\t")
@@ -536,14 +543,17 @@ func report(w io.Writer, vs []*demoVendor, cfg demoConfig, interrupted bool) int
 			failed = true
 		}
 	}
+	if !interrupted && !reportBoundary(w, bounds) {
+		failed = true
+	}
 	fmt.Fprintln(w)
 	switch {
 	case interrupted:
 		fmt.Fprintln(w, "demo interrupted")
 	case failed:
-		fmt.Fprintln(w, "FAIL: some requests did not end in success or in the typed error they should")
+		fmt.Fprintln(w, "FAIL: some requests did not end in success or in the typed error they should, or a boundary rule broke")
 	default:
-		fmt.Fprintln(w, "PASS: every request ended in success or in the typed error it should; nothing was sent twice")
+		fmt.Fprintln(w, "PASS: every request ended in success or in the typed error it should; nothing was sent twice; every boundary rule held")
 	}
 	if interrupted {
 		return exitInterrupt
