@@ -143,8 +143,11 @@ func (a *app) demoCommand() *cobra.Command {
 		Short: "drive every vendor through the full stack with faults; print a report",
 		Long: `demo starts the three simulators in-process and sends each vendor its requests through the full
 stack while faults are injected, then prints a table of what happened and how every request ended.
-It exits 0 only if every request ended in success or in the typed error it should, and no side
-effect was sent twice.
+Then a "caller boundary" section makes one real provider call per rule the framework gives every
+vendor (a deadline after send, a vendor code inside a non-200, a caller's typo, a truncated reply,
+a redirect not followed), each against a small loopback server, and checks its outcome.
+It exits 0 only if every request ended in success or in the typed error it should, no side
+effect was sent twice, and every boundary rule held.
 
 The table is reproducible: the same --seed gives the same counts (each vendor's requests go one at
 a time, so the simulators draw their faults in request order). Latencies and the elapsed time, which

@@ -241,11 +241,12 @@ func boundaryAuthIn401(context.Context) (string, []string) {
 }
 
 // boundaryTypo: a caller's wrong path answers HTTP 404 without the vendor's
-// envelope, six times in a row (the breaker opens after five failures): each is
+// envelope, once more than the breaker's failure threshold: each is
 // permanent and sent once, the breaker stays closed and the next valid call
 // succeeds.
 func boundaryTypo(context.Context) (string, []string) {
-	const typo, n = "/api/wa/integrator/embedded/register/getCod", 6
+	const typo = "/api/wa/integrator/embedded/register/getCod"
+	n := int(demoBreaker.ConsecutiveFailures) + 1 // one past what would open the breaker
 	sim := nxcloudtest.New(nxcloudtest.Config{})
 	var cnt counters
 	c, done, err := newBoundaryNX(sim, &cnt)
@@ -269,8 +270,8 @@ func boundaryTypo(context.Context) (string, []string) {
 	if err != nil {
 		p = append(p, "GetCode after the typos: "+oneLine(err.Error()))
 	}
-	return fmt.Sprintf("caller's typo (HTTP 404, no envelope) x%d: permanent, %d requests, %d retries, breaker opens %d; next GetCode %s",
-		n, reqs, cnt.retries.Load(), opens, okOr(err)), p
+	return fmt.Sprintf("caller's typo (HTTP 404, no envelope) x%d, the breaker opening after %d failures: each permanent, %d requests, %d retries, breaker opens %d; next GetCode %s",
+		n, demoBreaker.ConsecutiveFailures, reqs, cnt.retries.Load(), opens, okOr(err)), p
 }
 
 // boundaryTruncated: getCode's reply announces 1000 bytes and the connection
