@@ -231,7 +231,6 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout, stderr io.Writer) int 
 	wg.Wait()
 	close(stopProgress)
 	<-progressDone
-	elapsed := time.Since(start)
 
 	for _, v := range vendors {
 		v.problems = append(v.problems, v.check()...)
@@ -247,7 +246,7 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout, stderr io.Writer) int 
 	if ctx.Err() == nil {
 		bounds = runBoundary(ctx)
 	}
-	elapsed = time.Since(start)
+	elapsed := time.Since(start)
 	fmt.Fprintf(stderr, "demo: %.1fs; latency %s (wall clock: these vary from run to run)\n", elapsed.Seconds(), strings.Join(parts, ", "))
 	return report(stdout, vendors, bounds, cfg, ctx.Err() != nil)
 }
