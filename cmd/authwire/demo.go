@@ -143,8 +143,11 @@ func (a *app) demoCommand() *cobra.Command {
 		Short: "drive every vendor through the full stack with faults; print a report",
 		Long: `demo starts the three simulators in-process and sends each vendor its requests through the full
 stack while faults are injected, then prints a table of what happened and how every request ended.
-It exits 0 only if every request ended in success or in the typed error it should, and no side
-effect was sent twice.
+Then a "caller boundary" section makes one real provider call per rule the framework gives every
+vendor (a deadline after send, a vendor code inside a non-200, a caller's typo, a truncated reply,
+a redirect not followed), each against a small loopback server, and checks its outcome.
+It exits 0 only if every request ended in success or in the typed error it should, no side
+effect was sent twice, and every boundary rule held.
 
 The table is reproducible: the same --seed gives the same counts (each vendor's requests go one at
 a time, so the simulators draw their faults in request order). Latencies and the elapsed time, which
@@ -228,7 +231,6 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout, stderr io.Writer) int 
 	wg.Wait()
 	close(stopProgress)
 	<-progressDone
-	elapsed := time.Since(start)
 
 	for _, v := range vendors {
 		v.problems = append(v.problems, v.check()...)
@@ -238,8 +240,15 @@ func runDemo(ctx context.Context, cfg demoConfig, stdout, stderr io.Writer) int 
 	for i, v := range vendors {
 		parts[i] = fmt.Sprintf("%s p50 %s p99 %s", v.name, fmtDur(percentile(v.latencies, 50)), fmtDur(percentile(v.latencies, 99)))
 	}
+	// The boundary cases run after the vendors, one at a time: fast, and
+	// nothing they print depends on timing.
+	var bounds []boundaryResult
+	if ctx.Err() == nil {
+		bounds = runBoundary(ctx)
+	}
+	elapsed := time.Since(start)
 	fmt.Fprintf(stderr, "demo: %.1fs; latency %s (wall clock: these vary from run to run)\n", elapsed.Seconds(), strings.Join(parts, ", "))
-	return report(stdout, vendors, cfg, ctx.Err() != nil)
+	return report(stdout, vendors, bounds, cfg, ctx.Err() != nil)
 }
 
 func progressLine(vs []*demoVendor, n int, d time.Duration) string {
@@ -498,7 +507,7 @@ func demoVertexPlay(cfg demoConfig) (*demoVendor, error) {
 // report prints the per-vendor table — counts only, the same for the same
 // seed — and returns the exit code: 0 only when every request ended in success
 // or in its expected typed error and no invariant broke.
-func report(w io.Writer, vs []*demoVendor, cfg demoConfig, interrupted bool) int {
+func report(w io.Writer, vs []*demoVendor, bounds []boundaryResult, cfg demoConfig, interrupted bool) int {
 	fmt.Fprintf(w, "authwire demo: %d vendors x %d requests, one caller each, faults seeded with %d\n\n", len(vs), cfg.requests, cfg.seed)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "vendor\trequests\tsuccesses\tlogins\tretries\trate-limit waits\tbreaker opens\t")
@@ -536,14 +545,17 @@ func report(w io.Writer, vs []*demoVendor, cfg demoConfig, interrupted bool) int
 			failed = true
 		}
 	}
+	if !interrupted && !reportBoundary(w, bounds) {
+		failed = true
+	}
 	fmt.Fprintln(w)
 	switch {
 	case interrupted:
 		fmt.Fprintln(w, "demo interrupted")
 	case failed:
-		fmt.Fprintln(w, "FAIL: some requests did not end in success or in the typed error they should")
+		fmt.Fprintln(w, "FAIL: some requests did not end in success or in the typed error they should, or a boundary rule broke")
 	default:
-		fmt.Fprintln(w, "PASS: every request ended in success or in the typed error it should; nothing was sent twice")
+		fmt.Fprintln(w, "PASS: every request ended in success or in the typed error it should; nothing was sent twice; every boundary rule held")
 	}
 	if interrupted {
 		return exitInterrupt

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/authwire/authwire/providers/icekredit/icekredittest"
 	"github.com/authwire/authwire/providers/nxcloud"
 	"github.com/authwire/authwire/providers/nxcloud/nxcloudtest"
@@ -353,5 +355,41 @@ func TestInsecureHTTPReachesTheProvider(t *testing.T) {
 				t.Errorf("with --insecure-http: exit %d, stdout %q, stderr %q; want %d", code, stdout, stderr, exitOK)
 			}
 		})
+	}
+}
+
+// TestDemoBoundary: every caller-boundary rule holds, each case's line is the
+// same on every run, and no goroutine of a case outlives it.
+func TestDemoBoundary(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	first := runBoundary(context.Background())
+	if len(first) != len(boundaryCases) {
+		t.Fatalf("%d results, want %d", len(first), len(boundaryCases))
+	}
+	for _, r := range first {
+		if len(r.problems) > 0 || r.right == "" {
+			t.Errorf("%s: problems %q, right %q", r.what, r.problems, r.right)
+		}
+	}
+	again := runBoundary(context.Background())
+	for i := range first {
+		if again[i].what != first[i].what {
+			t.Errorf("case %d: %q, then %q", i, first[i].what, again[i].what)
+		}
+	}
+}
+
+// TestDemoBoundaryFailsTheDemo: a case whose rule does not hold prints FAIL and
+// makes the report fail.
+func TestDemoBoundaryFailsTheDemo(t *testing.T) {
+	var out bytes.Buffer
+	ok := reportBoundary(&out, append(runBoundary(context.Background())[:len(boundaryCases)-1],
+		boundaryResult{what: "made up", right: "why", problems: []string{"broken"}}))
+	if ok || !strings.Contains(out.String(), "  FAIL   broken") || !strings.Contains(out.String(), "  FAIL   made up") {
+		t.Errorf("ok = %v, report:\n%s", ok, out.String())
+	}
+	out.Reset()
+	if reportBoundary(&out, nil) {
+		t.Error("a report without the cases (not run) passed")
 	}
 }
