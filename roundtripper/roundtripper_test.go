@@ -66,10 +66,10 @@ func (v *vendor) accept(tok string) { v.mu.Lock(); v.valid = tok; v.mu.Unlock() 
 
 var table = outcome.Table[int]{
 	Codes: map[int]outcome.Rule{
-		12:   {Kind: outcome.TokenRejected, Meaning: "token invalid"},
+		12:    {Kind: outcome.TokenRejected, Meaning: "token invalid"},
 		42900: {Kind: outcome.RateLimited, Meaning: "too frequent"},
-		7:    {Kind: outcome.Transient, Meaning: "internal error"},
-		11:   {Kind: outcome.Permanent, Meaning: "parameters error"},
+		7:     {Kind: outcome.Transient, Meaning: "internal error"},
+		11:    {Kind: outcome.Permanent, Meaning: "parameters error"},
 	},
 	Undocumented:   outcome.Transient,
 	RateLimitAfter: time.Second,
