@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Envelope is a [Classifier] for vendors that wrap every reply in a JSON object
@@ -65,38 +66,201 @@ type Fields struct {
 // Parse reads body as an envelope. It reports false when body is not a JSON object
 // or carries no code.
 func (e *Envelope) Parse(body []byte) (Fields, bool) {
-	var m map[string]json.RawMessage
-	if len(body) == 0 || json.Unmarshal(body, &m) != nil {
+	f, ok := e.parse(body)
+	f.Data = bytes.Clone(f.Data) // the caller may keep it longer than body
+	return f, ok
+}
+
+// parse is Parse with Data a view into body.
+func (e *Envelope) parse(body []byte) (Fields, bool) {
+	r, ok := e.scan(body)
+	if !ok {
 		return Fields{}, false
 	}
-	code, ok := codeText(m[e.CodeField])
+	return e.fields(&r)
+}
+
+// fields renders the raw values scan found.
+func (e *Envelope) fields(r *rawFields) (Fields, bool) {
+	code, ok := codeText(r.code)
 	if !ok {
 		return Fields{}, false
 	}
 	f := Fields{Code: code}
-	for _, name := range e.MessageFields {
-		if s := stringField(m[name]); s != "" {
+	for i := range e.MessageFields {
+		if s := stringField(r.msg(i)); s != "" {
 			f.Message = s
 			break
 		}
 	}
 	if e.TraceField != "" {
-		f.TraceID = stringField(m[e.TraceField])
+		f.TraceID = stringField(r.trace)
 	}
+	if len(r.data) > 0 && string(r.data) != "null" {
+		f.Data = r.data
+	}
+	return f, true
+}
+
+// rawFields are the raw values of an envelope's fields in one reply: views into
+// the body, nothing copied.
+type rawFields struct {
+	code, trace, data json.RawMessage
+	// msgs[i] is MessageFields[i]'s value, more[i-len(msgs)] beyond: an
+	// array, not a slice, so that the common case does not allocate.
+	msgs [4]json.RawMessage
+	more []json.RawMessage
+}
+
+// msg returns MessageFields[i]'s value.
+func (r *rawFields) msg(i int) json.RawMessage {
+	if i < len(r.msgs) {
+		return r.msgs[i]
+	}
+	if i-len(r.msgs) < len(r.more) {
+		return r.more[i-len(r.msgs)]
+	}
+	return nil
+}
+
+// setMsg records MessageFields[i]'s value among n message fields.
+func (r *rawFields) setMsg(i, n int, v json.RawMessage) {
+	if i < len(r.msgs) {
+		r.msgs[i] = v
+		return
+	}
+	if r.more == nil {
+		r.more = make([]json.RawMessage, n-len(r.msgs))
+	}
+	r.more[i-len(r.msgs)] = v
+}
+
+// scan finds the envelope's fields among the members of body's top-level object
+// without building a map of them: a classifier runs on every reply, and a
+// success needs nothing but the code. It accepts exactly what json.Unmarshal into
+// a map[string]json.RawMessage accepts (a valid JSON object, or null, which has no
+// code), and as there, the last of duplicate names wins and names match exactly.
+func (e *Envelope) scan(body []byte) (rawFields, bool) {
+	if len(body) == 0 || !json.Valid(body) {
+		return rawFields{}, false
+	}
+	i := skipSpace(body, 0)
+	if body[i] != '{' {
+		return rawFields{}, false // null, or not an object
+	}
+	var r rawFields
 	data := e.DataField
 	if data == "" {
 		data = "data"
 	}
-	if raw := m[data]; len(raw) > 0 && string(raw) != "null" {
-		f.Data = raw
+	i = skipSpace(body, i+1)
+	for body[i] != '}' {
+		// body is valid: a member is "name" : value, then ',' or '}'.
+		end := skipValue(body, i)
+		name := body[i+1 : end-1]
+		i = skipSpace(body, skipSpace(body, end)+1) // past ':'
+		end = skipValue(body, i)
+		val := json.RawMessage(body[i:end:end])
+		i = skipSpace(body, end)
+		if body[i] == ',' {
+			i = skipSpace(body, i+1)
+		}
+		key := memberName(name)
+		switch {
+		case string(key) == e.CodeField:
+			r.code = val
+		case e.TraceField != "" && string(key) == e.TraceField:
+			r.trace = val
+		}
+		if string(key) == data {
+			r.data = val
+		}
+		for j, m := range e.MessageFields {
+			if string(key) == m {
+				r.setMsg(j, len(e.MessageFields), val)
+			}
+		}
 	}
-	return f, true
+	return r, true
+}
+
+// memberName is the name of a member as json.Unmarshal reads it; name is the
+// text between its quotes: name itself without escapes or non-ASCII bytes (every
+// name a vendor envelope uses), else decoded as json.Unmarshal decodes it.
+func memberName(name []byte) []byte {
+	for _, c := range name {
+		if c == '\\' || c >= 0x80 {
+			var s string
+			b := make([]byte, 0, len(name)+2)
+			b = append(append(append(b, '"'), name...), '"')
+			json.Unmarshal(b, &s) // valid: scan checked the body
+			return []byte(s)
+		}
+	}
+	return name
+}
+
+// skipSpace returns the index of the first non-space byte of b at or after i.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the JSON value starting at b[i]; b is
+// valid JSON.
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	default: // a number, true, false or null
+		for i < len(b) {
+			switch b[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return i
+	}
+}
+
+// skipString returns the index just past the JSON string starting at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
 }
 
 // Decode stores the payload field of body in out (a pointer, as for
 // json.Unmarshal). An absent or null payload leaves out untouched.
 func (e *Envelope) Decode(body []byte, out any) error {
-	f, ok := e.Parse(body)
+	f, ok := e.parse(body)
 	if !ok {
 		return fmt.Errorf("%s: reply has no %s", e.Vendor, e.CodeField)
 	}
@@ -114,8 +278,16 @@ func (e *Envelope) Decode(body []byte, out any) error {
 
 // Classify implements [Classifier].
 func (e *Envelope) Classify(resp *http.Response, body []byte) Result {
-	f, ok := e.Parse(body)
-	if k, fixed := e.Status[resp.StatusCode]; fixed {
+	r, ok := e.scan(body)
+	k, fixed := e.Status[resp.StatusCode]
+	if ok && !fixed && e.isSuccess(r.code) {
+		return Result{Kind: Success} // the common case reads nothing but the code
+	}
+	var f Fields
+	if ok {
+		f, ok = e.fields(&r)
+	}
+	if fixed {
 		err := e.newError(resp, f, Rule{Kind: k, Meaning: http.StatusText(resp.StatusCode)})
 		if !ok {
 			err.Code = ""
@@ -130,6 +302,32 @@ func (e *Envelope) Classify(resp *http.Response, body []byte) Result {
 		return Result{Kind: Success}
 	}
 	return e.result(resp, rule.Kind, e.newError(resp, f, rule))
+}
+
+// isSuccess reports whether raw, a code's JSON value, is certainly the success
+// code, without allocating: a string without escapes or an integer literal, as
+// codeText would render it. Anything else reports false and takes codeText's
+// path, which reaches the same verdict.
+func (e *Envelope) isSuccess(raw json.RawMessage) bool {
+	if len(raw) == 0 || e.Codes.Success == "" {
+		return false
+	}
+	if raw[0] == '"' {
+		inner := raw[1 : len(raw)-1]
+		if bytes.IndexByte(inner, '\\') >= 0 {
+			return false
+		}
+		return string(bytes.TrimSpace(inner)) == e.Codes.Success
+	}
+	if len(raw) > 18 {
+		return false // might not fit an int64: codeText decides
+	}
+	for _, c := range raw {
+		if (c < '0' || c > '9') && c != '-' {
+			return false // a fraction or an exponent: codeText decides
+		}
+	}
+	return string(raw) == e.Codes.Success
 }
 
 func (e *Envelope) result(resp *http.Response, k Kind, err *Error) Result {
@@ -197,8 +395,8 @@ func codeText(raw json.RawMessage) (string, bool) {
 	}
 	switch raw[0] {
 	case '"':
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
+		s, ok := plainString(raw)
+		if !ok && json.Unmarshal(raw, &s) != nil {
 			return "", false
 		}
 		s = strings.TrimSpace(s)
@@ -226,6 +424,9 @@ func stringField(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return ""
 	}
+	if plain, ok := plainString(raw); ok {
+		return plain
+	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
@@ -235,6 +436,20 @@ func stringField(raw json.RawMessage) string {
 		return n.String()
 	}
 	return ""
+}
+
+// plainString returns the JSON string raw (quotes included) as text when it needs
+// no decoding: no escapes and valid UTF-8 (json.Unmarshal would replace invalid
+// bytes). raw comes from a valid document.
+func plainString(raw json.RawMessage) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	inner := raw[1 : len(raw)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }
 
 // StringCodes converts a code table keyed by another type (the integer codes of a

@@ -198,7 +198,7 @@ func (s *Signer) Sign(req *http.Request, body []byte) ([]byte, error) {
 	if !alg.valid() {
 		return nil, &ParamError{Op: "sign", Field: "algorithm", Reason: `must be "md5" or "sha256"`}
 	}
-	biz, action := header(req.Header, HeaderBizType), header(req.Header, HeaderAction)
+	biz, action := header(req.Header, HeaderBizType, "Biztype"), header(req.Header, HeaderAction, "Action")
 	if biz == "" || action == "" {
 		op, ok := operationOf(req.Context(), req.URL.Path)
 		if !ok {
@@ -238,17 +238,22 @@ var signedHeaders = [...][2]string{{HeaderAccessKey, "Accesskey"}, {HeaderAction
 	{HeaderTS, "Ts"}, {HeaderSign, "Sign"}, {HeaderAlgorithm, "Algorithm"}}
 
 func isMultipart(h http.Header) bool {
-	ct := header(h, "Content-Type")
+	ct := header(h, "Content-Type", "Content-Type")
 	const mt = "multipart/form-data"
 	return len(ct) >= len(mt) && strings.EqualFold(ct[:len(mt)], mt) && (len(ct) == len(mt) || ct[len(mt)] == ';' || ct[len(mt)] == ' ')
 }
 
-// header reads a header set either with the vendor's spelling or canonicalised.
-func header(h http.Header, name string) string {
+// header reads a header set either with the vendor's spelling (name) or
+// canonicalised (canon, as http.CanonicalHeaderKey(name), spelled out so that
+// a request does not pay for the conversion).
+func header(h http.Header, name, canon string) string {
 	if v := h[name]; len(v) > 0 {
 		return v[0]
 	}
-	return h.Get(name)
+	if v := h[canon]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // ParamError reports a request refused locally, before anything was sent: a
