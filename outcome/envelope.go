@@ -14,7 +14,7 @@ import (
 // Envelope is a [Classifier] for vendors that wrap every reply in a JSON object
 // carrying a code, a message and often a trace id, such as
 //
-//	{"code": 2206, "msg": "too frequent", "trace_id": "t-1", "data": {...}}
+//	{"code": 42900, "msg": "too frequent", "trace_id": "t-1", "data": {...}}
 //
 // It is data, not code: the names of the fields and the code table. Its
 // [Envelope.Classify] decides by the body's code whatever the HTTP status (a 401
@@ -25,8 +25,8 @@ type Envelope struct {
 	// Vendor names the vendor in errors ("acme").
 	Vendor string
 	// CodeField is the name of the code field ("code"). Required. The code may
-	// be a JSON string, a number or a numeric string: 2206, "2206" and 2206.0 all
-	// read as "2206". A missing, null or empty code means "not an envelope".
+	// be a JSON string, a number or a numeric string: 42900, "42900" and 42900.0 all
+	// read as "42900". A missing, null or empty code means "not an envelope".
 	CodeField string
 	// MessageFields are the names of the message field, first non-empty wins
 	// ("message", "msg").
@@ -53,7 +53,7 @@ type Envelope struct {
 
 // Fields are the parts of an envelope [Envelope.Parse] found.
 type Fields struct {
-	// Code is the code as text ("2206").
+	// Code is the code as text ("42900").
 	Code string
 	// Message is the first non-empty message field.
 	Message string

@@ -48,8 +48,8 @@ var scanEnvelope = &Envelope{
 
 var scanBodies = []string{
 	`{"code":0,"message":"ok","result":{}}`,
-	` { "code" : "2206" , "msg" : "too frequent", "trace_id": 42 } `,
-	`{"code":2206.0,"message":"","msg":"fallback","result":[1,{"a":"}"}]}`,
+	` { "code" : "42900" , "msg" : "too frequent", "trace_id": 42 } `,
+	`{"code":42900.0,"message":"","msg":"fallback","result":[1,{"a":"}"}]}`,
 	`{"code":1e3}`, `{"code":-0}`, `{"code":12345678901234567890}`, `{"code":0.5}`,
 	`{"code":" 7 ","m5":"fifth"}`, `{"code":"\u0037"}`, `{"code":""}`, `{"code":null}`, `{"code":{}}`,
 	`{"code":true}`, `{"msg":"no code"}`, `{}`, `null`, `[]`, `"code"`, `0`, ``, `{"code":0`,

@@ -17,10 +17,10 @@ var acme = &outcome.Envelope{
 	Codes: outcome.Table[string]{
 		Success: "0", Undocumented: outcome.Transient, RateLimitAfter: 2 * time.Second,
 		Codes: map[string]outcome.Rule{
-			"7":    {Kind: outcome.TokenRejected, Meaning: "token expired"},
-			"2206": {Kind: outcome.RateLimited, Meaning: "too frequent"},
-			"99":   {Kind: outcome.Transient, Meaning: "system error"},
-			"11":   {Kind: outcome.Permanent, Meaning: "bad parameter", Hint: "check the phone number"},
+			"7":     {Kind: outcome.TokenRejected, Meaning: "token expired"},
+			"42900": {Kind: outcome.RateLimited, Meaning: "too frequent"},
+			"99":    {Kind: outcome.Transient, Meaning: "system error"},
+			"11":    {Kind: outcome.Permanent, Meaning: "bad parameter", Hint: "check the phone number"},
 		},
 	},
 }
@@ -47,9 +47,9 @@ func TestEnvelopeClassify(t *testing.T) {
 		{"success number", acme, reply(200), `{"code":0,"data":{}}`, outcome.Success, "", 0, ""},
 		{"success string", acme, reply(200), `{"code":"0"}`, outcome.Success, "", 0, ""},
 		{"success float", acme, reply(200), `{"code":0.0}`, outcome.Success, "", 0, ""},
-		{"too frequent in 200", acme, reply(200), `{"code":2206,"msg":"slow down"}`, outcome.RateLimited, "2206", 2 * time.Second, "slow down"},
-		{"too frequent as string in 401", acme, reply(401), `{"code":"2206"}`, outcome.RateLimited, "2206", 2 * time.Second, "too frequent"},
-		{"too frequent in 429 with Retry-After", acme, reply(429, "Retry-After", "5"), `{"code":2206}`, outcome.RateLimited, "2206", 5 * time.Second, ""},
+		{"too frequent in 200", acme, reply(200), `{"code":42900,"msg":"slow down"}`, outcome.RateLimited, "42900", 2 * time.Second, "slow down"},
+		{"too frequent as string in 401", acme, reply(401), `{"code":"42900"}`, outcome.RateLimited, "42900", 2 * time.Second, "too frequent"},
+		{"too frequent in 429 with Retry-After", acme, reply(429, "Retry-After", "5"), `{"code":42900}`, outcome.RateLimited, "42900", 5 * time.Second, ""},
 		{"token expired in 200", acme, reply(200), `{"code":7}`, outcome.TokenRejected, "7", 0, "token expired"},
 		{"system error in 500", acme, reply(500), `{"code":99,"trace_id":"t-9"}`, outcome.Transient, "99", 0, "trace_id t-9"},
 		{"permanent with hint", acme, reply(200), `{"code":11}`, outcome.Permanent, "11", 0, "check the phone number"},
@@ -111,8 +111,8 @@ func TestEnvelopeDecode(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "trace_id t-1") {
 		t.Fatalf("bad data: %v", err)
 	}
-	f, ok := acme.Parse([]byte(`{"code":"2206","msg":"m","trace_id":42}`))
-	if !ok || f.Code != "2206" || f.Message != "m" || f.TraceID != "42" {
+	f, ok := acme.Parse([]byte(`{"code":"42900","msg":"m","trace_id":42}`))
+	if !ok || f.Code != "42900" || f.Message != "m" || f.TraceID != "42" {
 		t.Fatalf("Parse = %+v, %v", f, ok)
 	}
 }
@@ -138,14 +138,14 @@ func TestRemap(t *testing.T) {
 	if r := login(reply(401), nil); r.Kind != outcome.Permanent || !outcome.IsPermanent(r.Err) {
 		t.Fatalf("bare 401 remapped to %s (%v)", r.Kind, r.Err)
 	}
-	if r := login(reply(200), []byte(`{"code":2206}`)); r.Kind != outcome.RateLimited {
+	if r := login(reply(200), []byte(`{"code":42900}`)); r.Kind != outcome.RateLimited {
 		t.Fatalf("other kinds changed: %s", r.Kind)
 	}
 }
 
 func TestStringCodes(t *testing.T) {
-	tab := outcome.StringCodes(outcome.Table[int]{Success: 0, RateLimitAfter: time.Second, Codes: map[int]outcome.Rule{2206: {Kind: outcome.RateLimited}}})
-	if tab.Success != "0" || tab.Lookup("2206").Kind != outcome.RateLimited || tab.RateLimitAfter != time.Second {
+	tab := outcome.StringCodes(outcome.Table[int]{Success: 0, RateLimitAfter: time.Second, Codes: map[int]outcome.Rule{42900: {Kind: outcome.RateLimited}}})
+	if tab.Success != "0" || tab.Lookup("42900").Kind != outcome.RateLimited || tab.RateLimitAfter != time.Second {
 		t.Fatalf("%+v", tab)
 	}
 }
