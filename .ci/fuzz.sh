@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 fuzztime="${FUZZTIME:-10s}"
 targets=(
+	"FuzzScanMatchesMap ./outcome"
 	"FuzzClassify ./providers/nxcloud"
 	"FuzzClassify ./providers/icekredit"
 	"FuzzClassify ./providers/vertexplay"
