@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -173,36 +174,19 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	sent := false
-	send := func() (*http.Response, error) {
-		sent = true
-		resp, err := rt.RoundTrip(req)
-		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && req.Context().Err() != nil {
-				return nil, &excluded{err}
-			}
-			switch k, ok := outcome.KindOf(err); {
-			case ok && k != outcome.Transient && k != outcome.Unknown:
-				return nil, &excluded{err} // an inner layer's typed verdict, not vendor health
-			}
-			return nil, &counted{err}
-		}
-		switch outcome.Read(resp, t.Classifier).Kind {
-		case outcome.Transient, outcome.Unknown:
-			return resp, &counted{}
-		case outcome.RateLimited:
-			return resp, &excluded{}
-		}
-		return resp, nil
-	}
+	c := calls.Get().(*call)
+	c.req, c.rt, c.classifier, c.sent = req, rt, t.Classifier, false
 	var resp *http.Response
 	var err error
 	switch e := t.Set.get(key).(type) {
 	case *shared:
-		resp, err = e.execute(req.Context(), send)
+		resp, err = e.execute(req.Context(), c.send)
 	default:
-		resp, err = e.Execute(send)
+		resp, err = e.Execute(c.send)
 	}
+	sent := c.sent
+	*c = call{send: c.send}
+	calls.Put(c)
 	switch e := err.(type) {
 	case nil:
 		return resp, nil
@@ -225,4 +209,45 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		reqbody.Close(req)
 	}
 	return nil, err
+}
+
+// A call is one request through a breaker: the function gobreaker runs and its
+// state. Calls are pooled, their send bound once, so that a request through a
+// breaker allocates no closure.
+type call struct {
+	send       func() (*http.Response, error) // c.run, bound when the call is made
+	req        *http.Request
+	rt         http.RoundTripper
+	classifier outcome.Classifier
+	sent       bool
+}
+
+var calls = sync.Pool{New: func() any {
+	c := new(call)
+	c.send = c.run
+	return c
+}}
+
+// run sends the request and wraps the outcome in the marker gobreaker counts.
+func (c *call) run() (*http.Response, error) {
+	c.sent = true
+	req := c.req
+	resp, err := c.rt.RoundTrip(req)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && req.Context().Err() != nil {
+			return nil, &excluded{err}
+		}
+		switch k, ok := outcome.KindOf(err); {
+		case ok && k != outcome.Transient && k != outcome.Unknown:
+			return nil, &excluded{err} // an inner layer's typed verdict, not vendor health
+		}
+		return nil, &counted{err}
+	}
+	switch outcome.Read(resp, c.classifier).Kind {
+	case outcome.Transient, outcome.Unknown:
+		return resp, &counted{}
+	case outcome.RateLimited:
+		return resp, &excluded{}
+	}
+	return resp, nil
 }

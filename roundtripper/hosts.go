@@ -36,6 +36,13 @@ func (h Hosts) Allows(u *url.URL) bool {
 	if u == nil {
 		return false
 	}
+	// The common case first: the URL spells its origin exactly as stored
+	// (lower case, no default port), a comparison of bytes.
+	for _, x := range h {
+		if exactOrigin(x, u) {
+			return true
+		}
+	}
 	host, port := splitHostPort(u.Host)
 	port = dropDefaultPort(u.Scheme, port)
 	for _, x := range h {
@@ -52,6 +59,13 @@ func (h Hosts) Allows(u *url.URL) bool {
 		}
 	}
 	return false
+}
+
+// exactOrigin reports whether x is "scheme://host" for u's scheme and host
+// exactly as spelled.
+func exactOrigin(x string, u *url.URL) bool {
+	n := len(u.Scheme)
+	return len(x) == n+3+len(u.Host) && x[:n] == u.Scheme && x[n:n+3] == "://" && x[n+3:] == u.Host
 }
 
 // splitHostPort splits "host:port", "[v6]:port", "host" or "[v6]" without

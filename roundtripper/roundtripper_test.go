@@ -295,6 +295,9 @@ func TestHostsMatchOrigins(t *testing.T) {
 		{"http://[::1]:9000/x", true},
 		{"http://[::1]:9001/x", false},
 		{"http://127.0.0.1/", false},
+		{"HTTPS://Api.Example.COM/v2/x", true}, // not spelled as stored: the slow path
+		{"https://api.example.com:444/v2/x", false},
+		{"https://user@api.example.com/v2/x", true}, // user info is not the host
 	} {
 		t.Run(tc.url, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, tc.url, nil)
@@ -302,6 +305,27 @@ func TestHostsMatchOrigins(t *testing.T) {
 				t.Fatalf("Allows = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestHostsHandWritten: Hosts written by hand, not by HostsOf, are matched by
+// origin too, whatever their spelling.
+func TestHostsHandWritten(t *testing.T) {
+	h := roundtripper.Hosts{"HTTPS://api.example.com:443/base", "http://localhost:80"}
+	for _, tc := range []struct {
+		url  string
+		want bool
+	}{
+		{"https://api.example.com/x", true},
+		{"http://localhost/x", true},
+		{"http://localhost:80/x", true},
+		{"https://localhost/x", false},
+		{"https://api.example.com:8443/x", false},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, tc.url, nil)
+		if got := h.Allows(req.URL); got != tc.want {
+			t.Errorf("Allows(%s) = %v, want %v", tc.url, got, tc.want)
+		}
 	}
 }
 
