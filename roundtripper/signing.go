@@ -16,7 +16,7 @@ import (
 type Signer interface {
 	// Sign sets the signature headers on req and returns the body to send: body
 	// itself, or a replacement (a vendor that encrypts bodies). body is shared: Sign must
-	// not modify it.
+	// not modify it, nor read req.Body (body is its content).
 	Sign(req *http.Request, body []byte) ([]byte, error)
 }
 
@@ -66,16 +66,27 @@ func (s *Signing) roundTripOwned(c *http.Request, _ context.CancelFunc) (*http.R
 }
 
 func (s *Signing) sign(c *http.Request) (*http.Response, error) {
-	body, err := reqbody.Read(c)
+	body, kept, err := reqbody.Peek(c)
 	if err != nil {
 		return nil, fmt.Errorf("roundtripper: read request body: %w", err)
 	}
 	out, err := s.Signer.Sign(c, body)
 	if err != nil {
+		reqbody.Close(c)
 		return nil, fmt.Errorf("roundtripper: sign: %w", err)
 	}
-	reqbody.Set(c, out)
+	// A signer that signs headers only returns the body it was given: an
+	// in-memory body is then sent as it came, with no new reader.
+	if !kept || !same(out, body) || c.ContentLength != int64(len(out)) {
+		reqbody.Close(c)
+		reqbody.Set(c, out)
+	}
 	return base(s.Base).RoundTrip(c)
+}
+
+// same reports whether a and b are the same bytes in memory (not merely equal).
+func same(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // ownedRoundTripper is implemented by this package's layers that can take a

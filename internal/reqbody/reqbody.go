@@ -39,6 +39,33 @@ func Read(req *http.Request) ([]byte, error) {
 	return io.ReadAll(req.Body)
 }
 
+// Peek returns the bytes of req's body. An in-memory body (a *bytes.Reader or
+// *bytes.Buffer, bare or in io.NopCloser, as http.NewRequest leaves it) is read
+// without copying and left unread, and kept is true: req can be sent as it is.
+// Any other body is read and closed as by [Read], and kept is false.
+func Peek(req *http.Request) (buf []byte, kept bool, err error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, false, nil
+	}
+	r := io.Reader(req.Body)
+	switch t := reflect.TypeOf(r); t {
+	case nopCloser, nopCloserWriterTo:
+		r = reflect.ValueOf(r).Field(0).Interface().(io.Reader)
+	}
+	switch r := r.(type) {
+	case *bytes.Buffer:
+		return r.Bytes(), true, nil
+	case *bytes.Reader:
+		n := r.Len()
+		var s slice
+		r.WriteTo(&s)
+		r.Seek(-int64(n), io.SeekCurrent) // cannot fail: back to where it was
+		return s.b, true, nil
+	}
+	buf, err = Read(req)
+	return buf, false, err
+}
+
 // The types io.NopCloser returns, to see through them as net/http does.
 var (
 	nopCloser         = reflect.TypeOf(io.NopCloser(struct{ io.Reader }{}))

@@ -89,3 +89,35 @@ func TestEmptyBodies(t *testing.T) {
 		t.Fatalf("%q %v", b, err)
 	}
 }
+
+func TestPeekLeavesInMemoryBodiesUnread(t *testing.T) {
+	partly := bytes.NewReader([]byte("xxhello"))
+	partly.Read(make([]byte, 2))
+	for _, tc := range []struct {
+		name     string
+		body     io.Reader
+		wantKept bool
+	}{
+		{"bytes.Reader", bytes.NewReader([]byte("hello")), true},
+		{"bytes.Reader partly read", partly, true},
+		{"bytes.Buffer", bytes.NewBufferString("hello"), true},
+		{"NopCloser(bytes.Reader)", io.NopCloser(bytes.NewReader([]byte("hello"))), true},
+		{"strings.Reader", strings.NewReader("hello"), false},
+		{"a stream", io.NopCloser(io.MultiReader(strings.NewReader("hel"), strings.NewReader("lo"))), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, "http://x/", tc.body)
+			buf, kept, err := reqbody.Peek(req)
+			if err != nil || string(buf) != "hello" || kept != tc.wantKept {
+				t.Fatalf("Peek = %q, %v, %v; want hello, %v, nil", buf, kept, err, tc.wantKept)
+			}
+			if !kept {
+				return
+			}
+			rest, _ := io.ReadAll(req.Body)
+			if string(rest) != "hello" {
+				t.Fatalf("the body after Peek reads %q, want it unread", rest)
+			}
+		})
+	}
+}
