@@ -68,6 +68,9 @@ type Config struct {
 	// IdleTTL drops the breaker of a key unused for this long (a client that
 	// touches many hosts must not keep one for each forever); zero means 10
 	// minutes, negative never drops any. Clock times it; nil means the wall clock.
+	// The drop happens when a request for another key finds it due, and the key
+	// called last is not timed on every request (its use is dated by the next
+	// sweep), so a breaker may outlive its TTL by up to about as long again.
 	IdleTTL time.Duration
 	Clock   clock.Clock
 }

@@ -3,8 +3,10 @@
 // client that touches many hosts over its life does not keep state for every one
 // of them forever.
 //
-// The hot path is a sync.Map load and, at most once per second per key, an atomic
-// store of the last use. There is no background goroutine: expired keys are swept
+// The hot path — the key used last, which for most clients is the one vendor
+// host they call — is two atomic loads: no map lookup, no clock read. Other keys
+// cost a sync.Map load and, at most once per second per key, an atomic store of
+// the last use. There is no background goroutine: expired keys are swept
 // by whichever call first finds the sweep due (at most once per quarter of the
 // idle TTL), which amortises the sweep over the calls.
 package keyed
@@ -28,7 +30,10 @@ const touchEvery = int64(time.Second)
 // Config configures a [Map].
 type Config[V any] struct {
 	// IdleTTL drops a key unused for this long; zero means [DefaultIdleTTL],
-	// negative never drops any.
+	// negative never drops any. A key is never dropped earlier, and may be
+	// later: by up to a quarter TTL for the sweep to come due, and, when its
+	// last uses were as the hot key (untimed), by one more TTL from the sweep
+	// that dates them.
 	IdleTTL time.Duration
 	// Clock times the idleness; nil means the wall clock.
 	Clock clock.Clock
@@ -44,14 +49,18 @@ type Map[V any] struct {
 	cfg       Config[V]
 	ttl       int64 // ns; <= 0: never evict
 	m         sync.Map
-	mu        sync.Mutex   // serialises creation
-	nextSweep atomic.Int64 // unix ns
+	hot       atomic.Pointer[item[V]] // the key used last: most clients call one host
+	mu        sync.Mutex              // serialises creation
+	nextSweep atomic.Int64            // unix ns
 	sweeping  atomic.Bool
 }
 
 type item[V any] struct {
+	key  string
 	v    V
-	last atomic.Int64 // unix ns of the last use, to touchEvery
+	last atomic.Int64 // unix ns of the last use whose time is known, to touchEvery
+	used atomic.Bool  // used since the last sweep at a time not known (a [Map.Get] of the hot key)
+	dead atomic.Bool  // dropped by a sweep: the hot key must not hand it out again
 }
 
 // New returns an empty Map.
@@ -66,12 +75,36 @@ func New[V any](cfg Config[V]) *Map[V] {
 }
 
 // Get returns the state of key, creating it on first use, and records the use.
+// The key used last is found without a map lookup or a clock read: its use is
+// flagged, and the next sweep dates it.
 func (m *Map[V]) Get(key string) V {
-	return m.GetAt(key, m.cfg.Clock.Now())
+	if it := m.hot.Load(); it != nil && it.key == key && !it.dead.Load() {
+		if !it.used.Load() {
+			it.used.Store(true)
+		}
+		return it.v
+	}
+	return m.lookup(key, m.cfg.Clock.Now())
 }
 
 // GetAt is [Map.Get] for a caller that has already read the clock.
 func (m *Map[V]) GetAt(key string, now time.Time) V {
+	if it := m.hot.Load(); it != nil && it.key == key && !it.dead.Load() {
+		ns := now.UnixNano()
+		if ns-it.last.Load() >= touchEvery {
+			it.last.Store(ns)
+		}
+		if m.ttl > 0 && ns >= m.nextSweep.Load() {
+			m.sweep(now)
+		}
+		return it.v
+	}
+	return m.lookup(key, now)
+}
+
+// lookup finds or creates the state of key in the map, records its use at now,
+// makes it the hot key and runs the sweep when it is due.
+func (m *Map[V]) lookup(key string, now time.Time) V {
 	ns := now.UnixNano()
 	var it *item[V]
 	if x, ok := m.m.Load(key); ok {
@@ -82,6 +115,7 @@ func (m *Map[V]) GetAt(key string, now time.Time) V {
 	} else {
 		it = m.create(key, ns)
 	}
+	m.hot.Store(it)
 	if m.ttl > 0 && ns >= m.nextSweep.Load() {
 		m.sweep(now)
 	}
@@ -96,7 +130,7 @@ func (m *Map[V]) create(key string, ns int64) *item[V] {
 	if x, ok := m.m.Load(key); ok {
 		return x.(*item[V])
 	}
-	it := &item[V]{v: m.cfg.New(key)}
+	it := &item[V]{key: key, v: m.cfg.New(key)}
 	it.last.Store(ns)
 	m.m.Store(key, it)
 	return it
@@ -133,9 +167,17 @@ func (m *Map[V]) sweep(now time.Time) {
 	cutoff := ns - m.ttl
 	m.m.Range(func(k, x any) bool {
 		it := x.(*item[V])
-		if it.last.Load() <= cutoff && (m.cfg.Busy == nil || !m.cfg.Busy(it.v, now)) {
+		switch {
+		case it.used.Load():
+			// Used since the last sweep, at a time not recorded: now is no
+			// earlier than that use, so the key cannot go before its TTL.
+			it.used.Store(false)
+			it.last.Store(ns)
+		case it.last.Load() <= cutoff && (m.cfg.Busy == nil || !m.cfg.Busy(it.v, now)):
+			it.dead.Store(true)
 			// Only this item: a caller that recreated the key meanwhile keeps its own.
 			m.m.CompareAndDelete(k, it)
+			m.hot.CompareAndSwap(it, nil)
 		}
 		return true
 	})

@@ -48,8 +48,13 @@ func TestIdleKeysAreDropped(t *testing.T) {
 			if m.Get("a") != a || created.Load() != 1 {
 				t.Fatal("a second Get made a new state")
 			}
-			clk.Advance(tc.advance)
-			m.Get("other") // any use runs the sweep when it is due
+			// The second Get found "a" as the hot key, without reading the
+			// clock: the first sweep dates that use, the next one may drop it.
+			// Any lookup of another key runs the sweep that is due.
+			for i := range 2 {
+				clk.Advance(tc.advance)
+				m.Get(fmt.Sprint("other", i))
+			}
 			_, kept := m.Peek("a")
 			if kept != tc.wantKept {
 				t.Fatalf("kept = %v, want %v", kept, tc.wantKept)
@@ -58,6 +63,50 @@ func TestIdleKeysAreDropped(t *testing.T) {
 				t.Fatalf("state after the sweep: same = %v, want %v", got == a, tc.wantKept)
 			}
 		})
+	}
+}
+
+// TestHotKeyIsDatedBySweep: uses of the hot key are not timed, so the sweep
+// after them counts as their time; the key goes one TTL after that sweep, not
+// before.
+func TestHotKeyIsDatedBySweep(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	var created atomic.Int32
+	m := newMap(clk, time.Minute, &created)
+	m.Get("a")
+	m.Get("a") // hot: flagged, not timed
+	clk.Advance(2 * time.Minute)
+	m.Get("b") // sweeps: dates the use of "a" now
+	clk.Advance(50 * time.Second)
+	m.Get("c") // not yet a TTL since that sweep
+	if _, kept := m.Peek("a"); !kept {
+		t.Fatal("a key was dropped less than its TTL after its use was dated")
+	}
+	clk.Advance(20 * time.Second)
+	m.Get("d")
+	if _, kept := m.Peek("a"); kept {
+		t.Fatal("a key idle a TTL past its dated use was kept")
+	}
+	if got := m.Get("a"); created.Load() != 5 || got.key != "a" {
+		t.Fatalf("after the drop, Get made %d states, want a new one for a", created.Load())
+	}
+}
+
+// TestDroppedHotKeyIsNotHandedOut: once the sweep drops the hot key, Get makes
+// a new state for it instead of returning the dropped one.
+func TestDroppedHotKeyIsNotHandedOut(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	var created atomic.Int32
+	m := keyed.New(keyed.Config[*state]{IdleTTL: time.Minute, Clock: clk,
+		New: func(k string) *state { created.Add(1); return &state{key: k} }})
+	a := m.GetAt("a", clk.Now()) // hot, and timed
+	clk.Advance(2 * time.Minute)
+	m.GetAt("b", clk.Now()) // sweeps "a" away; "b" is hot now
+	if _, kept := m.Peek("a"); kept {
+		t.Fatal("a was not dropped")
+	}
+	if m.Get("a") == a {
+		t.Fatal("Get handed out a dropped state")
 	}
 }
 
