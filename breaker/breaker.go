@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -177,19 +176,21 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	c := calls.Get().(*call)
-	c.req, c.rt, c.classifier, c.sent = req, rt, t.Classifier, false
+	sent := false
+	// The breakers are called by their concrete types, so that send stays on
+	// the stack: a request through a breaker allocates nothing.
+	send := func() (*http.Response, error) {
+		sent = true
+		return t.send(rt, req)
+	}
 	var resp *http.Response
 	var err error
 	switch e := t.Set.get(key).(type) {
+	case *gobreaker.CircuitBreaker[*http.Response]:
+		resp, err = e.Execute(send)
 	case *shared:
-		resp, err = e.execute(req.Context(), c.send)
-	default:
-		resp, err = e.Execute(c.send)
+		resp, err = e.execute(req.Context(), send)
 	}
-	sent := c.sent
-	*c = call{send: c.send}
-	calls.Put(c)
 	switch e := err.(type) {
 	case nil:
 		return resp, nil
@@ -214,28 +215,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return nil, err
 }
 
-// A call is one request through a breaker: the function gobreaker runs and its
-// state. Calls are pooled, their send bound once, so that a request through a
-// breaker allocates no closure.
-type call struct {
-	send       func() (*http.Response, error) // c.run, bound when the call is made
-	req        *http.Request
-	rt         http.RoundTripper
-	classifier outcome.Classifier
-	sent       bool
-}
-
-var calls = sync.Pool{New: func() any {
-	c := new(call)
-	c.send = c.run
-	return c
-}}
-
-// run sends the request and wraps the outcome in the marker gobreaker counts.
-func (c *call) run() (*http.Response, error) {
-	c.sent = true
-	req := c.req
-	resp, err := c.rt.RoundTrip(req)
+// send sends req and wraps the outcome in the marker gobreaker counts.
+func (t *Transport) send(rt http.RoundTripper, req *http.Request) (*http.Response, error) {
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) && req.Context().Err() != nil {
 			return nil, &excluded{err}
@@ -246,7 +228,7 @@ func (c *call) run() (*http.Response, error) {
 		}
 		return nil, &counted{err}
 	}
-	switch outcome.Read(resp, c.classifier).Kind {
+	switch outcome.Read(resp, t.Classifier).Kind {
 	case outcome.Transient, outcome.Unknown:
 		return resp, &counted{}
 	case outcome.RateLimited:
