@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-retryablehttp"
+
 	"github.com/authwire/authwire/roundtripper"
 	"github.com/authwire/authwire/tokensource"
 )
@@ -37,13 +39,21 @@ var tokenOnlyStack = vendor{name: "token", stack: func(tb testing.TB) roundtripp
 }}
 
 // A pairedCase is one row of the paired benchmark: a request sent through the
-// bare transport and through a stack.
+// bare transport and through a stack built on the same transport settings.
 type pairedCase struct {
 	req    string
 	method string
 	body   []byte
-	v      vendor
+	via    string // the row's name: "authwire-full", "oauth2", …
+	stack  func(tb testing.TB, srvURL string, base http.RoundTripper) http.RoundTripper
 	path   string
+}
+
+// authwireCase is the paired row of an authwire stack.
+func authwireCase(req, method string, body []byte, v vendor, path string) pairedCase {
+	return pairedCase{req, method, body, "authwire-" + v.name, func(tb testing.TB, srvURL string, base http.RoundTripper) http.RoundTripper {
+		return authwireStack(tb, v, srvURL, base)
+	}, path}
 }
 
 // median returns the median of d, sorting it.
@@ -57,16 +67,30 @@ func median(d []time.Duration) time.Duration {
 
 func pairedCases() []pairedCase {
 	cs := []pairedCase{
-		{"GET", http.MethodGet, nil, frameworkStack, "/api/call"},
-		{"POST1KB", http.MethodPost, payload, frameworkStack, "/api/call"},
-		{"GET", http.MethodGet, nil, tokenOnlyStack, "/api/call"},
-		{"POST1KB", http.MethodPost, payload, tokenOnlyStack, "/api/call"},
-		{"POST1MB", http.MethodPost, payload1MB, tokenOnlyStack, "/api/call"},
+		authwireCase("GET", http.MethodGet, nil, frameworkStack, "/api/call"),
+		authwireCase("POST1KB", http.MethodPost, payload, frameworkStack, "/api/call"),
+		authwireCase("GET", http.MethodGet, nil, tokenOnlyStack, "/api/call"),
+		authwireCase("POST1KB", http.MethodPost, payload, tokenOnlyStack, "/api/call"),
+		authwireCase("POST1MB", http.MethodPost, payload1MB, tokenOnlyStack, "/api/call"),
+	}
+	// The anchors, measured in the same run: what users stack by hand.
+	for _, r := range []struct {
+		req    string
+		method string
+		body   []byte
+	}{{"GET", http.MethodGet, nil}, {"POST1KB", http.MethodPost, payload}} {
+		cs = append(cs,
+			pairedCase{r.req, r.method, r.body, "oauth2", func(_ testing.TB, _ string, base http.RoundTripper) http.RoundTripper {
+				return oauth2Transport(base)
+			}, "/api/call"},
+			pairedCase{r.req, r.method, r.body, "retryablehttp", func(_ testing.TB, _ string, base http.RoundTripper) http.RoundTripper {
+				return &retryablehttp.RoundTripper{Client: retryableClient(base)}
+			}, "/api/call"})
 	}
 	for _, v := range vendors {
 		cs = append(cs,
-			pairedCase{"GET", http.MethodGet, nil, v, v.path},
-			pairedCase{"POST1KB", http.MethodPost, payload, v, v.path})
+			authwireCase("GET", http.MethodGet, nil, v, v.path),
+			authwireCase("POST1KB", http.MethodPost, payload, v, v.path))
 	}
 	return cs
 }
@@ -87,10 +111,10 @@ func pairedCases() []pairedCase {
 func BenchmarkPaired(b *testing.B) {
 	srv := newServer(b, trivialHandler())
 	for _, c := range pairedCases() {
-		name := "req=" + c.req + "/via=authwire-" + c.v.name
+		name := "req=" + c.req + "/via=" + c.via
 		setup := func(b *testing.B) (bare, stack *http.Client, url string) {
 			bare = &http.Client{Transport: baseTransport(b)}
-			stack = &http.Client{Transport: authwireStack(b, c.v, srv.URL, baseTransport(b))}
+			stack = &http.Client{Transport: c.stack(b, srv.URL, baseTransport(b))}
 			url = srv.URL + c.path
 			for _, cl := range []*http.Client{bare, stack} { // warm the connections
 				if err := do(cl, c.method, url, c.body); err != nil {
@@ -162,6 +186,20 @@ func BenchmarkPaired(b *testing.B) {
 			b.ReportMetric(bBare, "B/op-bare")
 			b.ReportMetric(bStack, "B/op-stack")
 			b.ReportMetric(bStack-bBare, "ΔB")
+		})
+	}
+}
+
+// TestPairedCases checks that every row of the paired benchmark gets the
+// trivial handler's success through its stack.
+func TestPairedCases(t *testing.T) {
+	srv := newServer(t, trivialHandler())
+	for _, c := range pairedCases() {
+		t.Run(c.req+"/"+c.via, func(t *testing.T) {
+			cl := &http.Client{Transport: c.stack(t, srv.URL, baseTransport(t))}
+			if err := do(cl, c.method, srv.URL+c.path, c.body); err != nil {
+				t.Fatal(err)
+			}
 		})
 	}
 }
