@@ -18,8 +18,11 @@ fi
 	echo "# go version: $(go version)"
 	echo "# nproc: $(nproc)"
 	echo "# cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+	echo "# commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$out"
-go test -run '^$' -bench . -benchmem -count "$count" -timeout 30m "$@" ./benchmarks/ | tee -a "$out"
+go test -run '^$' -bench . -benchmem -count "$count" -timeout 60m "$@" ./benchmarks/ | tee -a "$out"
+echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out"
 
 echo
 echo "== benchstat (all)"
