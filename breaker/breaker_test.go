@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sony/gobreaker/v2"
 
@@ -69,4 +72,131 @@ func ExampleNewSet() {
 	_ = client
 	fmt.Println(set.State("api.example.com"))
 	// Output: closed
+}
+
+// TestConsecutiveFailuresOnly: only an unbroken run of failures opens the
+// breaker, whether the successes between them went through gobreaker or were
+// let through without it (a closed breaker with no failure counted).
+func TestConsecutiveFailuresOnly(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("fail") != "" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		name string
+		seq  string // f: a failure, s: a success
+		open bool
+	}{
+		{"four failures", "ffff", false},
+		{"five failures", "fffff", true},
+		{"a success first", "sfffff", true},
+		{"a success in the run", "ffffsffff", false},
+		{"two successes then a run", "fffssfffff", true},
+		{"failures apart", "fsfsfsfsfsfsf", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := breaker.NewSet(breaker.Config{ConsecutiveFailures: 5})
+			c := &http.Client{Transport: &breaker.Transport{Set: set}}
+			for _, o := range tc.seq {
+				u := srv.URL
+				if o == 'f' {
+					u += "/?fail=1"
+				}
+				resp, err := c.Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			host := srv.Listener.Addr().String()
+			if got := set.State(host) == gobreaker.StateOpen; got != tc.open {
+				t.Fatalf("after %s: open = %v, want %v", tc.seq, got, tc.open)
+			}
+		})
+	}
+}
+
+// TestRecoveredBreakerCountsAgain: after half-open → closed, the breaker opens
+// again on the next run of failures.
+func TestRecoveredBreakerCountsAgain(t *testing.T) {
+	var fail atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	}))
+	defer srv.Close()
+	set := breaker.NewSet(breaker.Config{ConsecutiveFailures: 2, Timeout: time.Millisecond})
+	c := &http.Client{Transport: &breaker.Transport{Set: set, Key: func(*http.Request) string { return "k" }}}
+	get := func() error {
+		resp, err := c.Get(srv.URL)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	for round := range 3 {
+		fail.Store(true)
+		get()
+		get()
+		if set.State("k") != gobreaker.StateOpen {
+			t.Fatalf("round %d: two failures did not open the breaker", round)
+		}
+		fail.Store(false)
+		// gobreaker reads the wall clock: wait out its 1 ms open timeout.
+		for set.State("k") == gobreaker.StateOpen {
+			time.Sleep(time.Millisecond)
+		}
+		if err := get(); err != nil {
+			t.Fatalf("round %d: the probe failed: %v", round, err)
+		}
+		if set.State("k") != gobreaker.StateClosed {
+			t.Fatalf("round %d: a good probe did not close the breaker", round)
+		}
+		for range 10 {
+			if err := get(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestConcurrentFailuresOpen: many goroutines, all failing, open the breaker
+// and no request is let through once it is open (-race checks the flag).
+func TestConcurrentFailuresOpen(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	set := breaker.NewSet(breaker.Config{ConsecutiveFailures: 5, Timeout: time.Hour})
+	c := &http.Client{Transport: &breaker.Transport{Set: set}}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				resp, err := c.Get(srv.URL)
+				if err == nil {
+					resp.Body.Close()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if set.State(srv.Listener.Addr().String()) != gobreaker.StateOpen {
+		t.Fatal("160 failures did not open the breaker")
+	}
+	// Requests already in flight when it opened may land; none after.
+	before := hits.Load()
+	for range 10 {
+		if _, err := c.Get(srv.URL); !errors.Is(err, breaker.ErrOpen) {
+			t.Fatalf("open breaker let a request through: %v", err)
+		}
+	}
+	if hits.Load() != before || before > 5+8 {
+		t.Fatalf("%d requests reached the vendor (at most 5 + 8 in flight expected), %d after opening", before, hits.Load()-before)
+	}
 }

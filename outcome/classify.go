@@ -50,6 +50,22 @@ func (c *classified) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo hands the buffered bytes to w in one Write (io.Copy uses it), then
+// the rest of the body, or the error that broke it off.
+func (c *classified) WriteTo(w io.Writer) (int64, error) {
+	n, err := c.buf.WriteTo(w)
+	switch {
+	case err != nil:
+		return n, err
+	case c.rest != nil:
+		m, err := io.Copy(w, c.rest)
+		return n + m, err
+	case c.err != nil:
+		return n, c.err
+	}
+	return n, nil
+}
+
 func (c *classified) Close() error {
 	if c.rest != nil {
 		return c.rest.Close()

@@ -165,3 +165,31 @@ func ExampleRead() {
 	fmt.Println(res.Kind, res.After, res.Safe(), string(b))
 	// Output: rate-limited 1s true {"code":42900,"message":"request is too frequent"}
 }
+
+// TestReadBodyCopiesWhole: io.Copy (which takes the body's WriteTo) gets every
+// byte, of a buffered body, of a large one streamed past the buffer, and of one
+// that broke off, whose error it returns instead of a clean end.
+func TestReadBodyCopiesWhole(t *testing.T) {
+	big := strings.Repeat("x", outcome.MaxBody+10)
+	short := &http.Response{StatusCode: 200, ContentLength: 10, Header: http.Header{},
+		Body: io.NopCloser(strings.NewReader(`{"a":`))}
+	for _, tc := range []struct {
+		name    string
+		r       *http.Response
+		want    string
+		wantErr error
+	}{
+		{"buffered", resp(200, `{"code":0}`), `{"code":0}`, nil},
+		{"streamed past the buffer", resp(200, big), big, nil},
+		{"broke off", short, `{"a":`, io.ErrUnexpectedEOF},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			outcome.Read(tc.r, nil)
+			var b strings.Builder
+			n, err := io.Copy(&b, tc.r.Body)
+			if !errors.Is(err, tc.wantErr) || b.String() != tc.want || n != int64(len(tc.want)) {
+				t.Fatalf("io.Copy = %d, %v with %d bytes; want %d, %v", n, err, b.Len(), len(tc.want), tc.wantErr)
+			}
+		})
+	}
+}
