@@ -77,7 +77,10 @@ func (s *Signing) sign(c *http.Request) (*http.Response, error) {
 	}
 	// A signer that signs headers only returns the body it was given: an
 	// in-memory body is then sent as it came, with no new reader.
-	if !kept || !same(out, body) || c.ContentLength != int64(len(out)) {
+	switch {
+	case len(out) == 0 && (c.Body == nil || c.Body == http.NoBody):
+		// No body before or after: nothing to set.
+	case !kept || !same(out, body) || c.ContentLength != int64(len(out)):
 		reqbody.Close(c)
 		reqbody.Set(c, out)
 	}
