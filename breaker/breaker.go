@@ -4,6 +4,12 @@
 // connections). A rate-limited answer means the vendor is healthy and busy; a
 // cancelled caller or a validation error says nothing about the vendor; neither
 // is counted (gobreaker's IsExcluded and IsSuccessful).
+//
+// gobreaker makes every state change. While a breaker is closed and has counted
+// no failure, a request goes past it without taking its lock or reading the
+// clock (a success would change nothing in it); the first failure is recorded
+// through it, and from then on every request goes through it until a success
+// leaves it closed and clean again.
 package breaker
 
 import (
