@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/internal/keyed"
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/ratelimit"
 )
@@ -32,9 +33,21 @@ type Limiter struct {
 	gcra  *redis_rate.Limiter
 	local *ratelimit.Adaptive
 
-	mu   sync.Mutex
-	seen map[string]float64 // last shared rate seen per key, to skip needless writes
+	// seen is the last shared rate seen per key, to skip needless writes; a key
+	// idle for the Config's IdleTTL is forgotten, like the local limiter's.
+	seen *keyed.Map[*seenRate]
 }
+
+// seenRate is a shared rate as last read or written, as float64 bits; zero
+// means none seen yet.
+type seenRate struct{ bits atomic.Uint64 }
+
+func (r *seenRate) load() (float64, bool) {
+	b := r.bits.Load()
+	return math.Float64frombits(b), b != 0
+}
+
+func (r *seenRate) store(v float64) { r.bits.Store(math.Float64bits(v)) }
 
 var _ ratelimit.Limiter = (*Limiter)(nil)
 
@@ -52,7 +65,11 @@ func (f *Fleet) Limiter(cfg ratelimit.Config) *Limiter {
 		f: f, cfg: cfg, clk: clock.OrReal(cfg.Clock),
 		gcra:  redis_rate.NewLimiter(f.rdb),
 		local: local,
-		seen:  make(map[string]float64),
+		seen: keyed.New(keyed.Config[*seenRate]{
+			IdleTTL: cfg.IdleTTL,
+			Clock:   cfg.Clock,
+			New:     func(string) *seenRate { return new(seenRate) },
+		}),
 	}
 }
 
@@ -142,9 +159,7 @@ func (l *Limiter) state(ctx context.Context, key string) (rate float64, pause ti
 	if err != nil || rate <= 0 {
 		rate = l.cfg.Rate
 	}
-	l.mu.Lock()
-	l.seen[key] = rate
-	l.mu.Unlock()
+	l.seen.Get(key).store(rate)
 	return rate, time.Duration(ms) * time.Millisecond, nil
 }
 
@@ -222,10 +237,7 @@ func (l *Limiter) Observe(key string, res outcome.Result) {
 		pause = min(pause, l.cfg.MaxPause)
 		script, args = slowScript, []any{ftoa(l.cfg.Rate), ftoa(l.cfg.MinRate), ftoa(l.cfg.Decrease), pause.Milliseconds(), ttl}
 	} else {
-		l.mu.Lock()
-		seen, ok := l.seen[key]
-		l.mu.Unlock()
-		if ok && seen >= l.cfg.Rate {
+		if seen, ok := l.seen.Get(key).load(); ok && seen >= l.cfg.Rate {
 			return // at full rate already: nothing to recover, no write
 		}
 		script, args = recoverScript, []any{ftoa(l.cfg.Rate), ftoa(l.cfg.Increase), ttl}
@@ -240,9 +252,7 @@ func (l *Limiter) Observe(key string, res outcome.Result) {
 		return
 	}
 	if r, err := strconv.ParseFloat(s, 64); err == nil {
-		l.mu.Lock()
-		l.seen[key] = r
-		l.mu.Unlock()
+		l.seen.Get(key).store(r)
 	}
 }
 

@@ -3,11 +3,13 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/authwire/authwire/clock"
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/ratelimit"
 	"github.com/authwire/authwire/redisstore"
@@ -133,5 +135,51 @@ func TestSilentByDefault(t *testing.T) {
 	l := redisstore.New(deadRedis(t)).Limiter(ratelimit.Config{})
 	if err := l.Wait(context.Background(), "k"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLimiterForgetsIdleKeys: the rates a replica remembers, to skip needless
+// writes, go with the key's idleness, as the local limiter's buckets do.
+func TestLimiterForgetsIdleKeys(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	clk := clock.NewFake(time.Now())
+	l := redisstore.New(rdb, redisstore.WithPrefix(prefix)).Limiter(ratelimit.Config{Rate: 1000, Burst: 1000, IdleTTL: time.Minute, Clock: clk})
+	ctx := context.Background()
+	for i := range 200 {
+		key := fmt.Sprint("host-", i)
+		if err := l.Wait(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		l.Observe(key, outcome.Result{Kind: outcome.Success})
+	}
+	if n := l.SeenKeys(); n != 200 {
+		t.Fatalf("%d keys remembered after 200, want 200", n)
+	}
+	// Uses of the key looked up last are dated by the next sweep, so the keys go
+	// at the sweep after that: a new key runs the sweep that is due.
+	for _, key := range []string{"next", "last"} {
+		clk.Advance(2 * time.Minute)
+		l.Observe(key, outcome.Result{Kind: outcome.Success})
+	}
+	if n := l.SeenKeys(); n > 2 {
+		t.Fatalf("%d keys remembered once the 200 went idle, want at most the 2 used since", n)
+	}
+}
+
+// TestWarningsBounded: a fleet remembers at most 64 one-time warnings, so
+// tokens sealed in ever new ways cannot grow its memory.
+func TestWarningsBounded(t *testing.T) {
+	f := redisstore.New(deadRedis(t))
+	first := 0
+	for i := range 1000 {
+		if f.FirstTime(fmt.Sprint("unknown key ", i)) {
+			first++
+		}
+	}
+	if first != 64 {
+		t.Fatalf("%d warnings logged of 1,000 distinct ones, want the first 64", first)
+	}
+	if f.FirstTime("unknown key 0") {
+		t.Fatal("a warning was logged twice")
 	}
 }

@@ -40,7 +40,8 @@ type Fleet struct {
 	health    atomic.Int32 // up, down or recovering (see result)
 	mu        sync.Mutex   // orders health changes and their log lines
 	since     time.Time    // when recovering began
-	warned    sync.Map     // one-time warnings already logged, by message
+	warned    sync.Map     // one-time warnings already logged, by message (at most maxWarnings)
+	nwarned   atomic.Int32 // names stored in warned, or tried past the bound
 }
 
 // Health of Redis as the fleet sees it. The log says "unreachable" on up→down
@@ -273,9 +274,28 @@ func isOutage(err redis.Error) bool {
 // warnOnce logs msg at warning level the first time it is seen in this process's
 // fleet.
 func (f *Fleet) warnOnce(msg string, attrs ...slog.Attr) {
-	if _, seen := f.warned.LoadOrStore(msg, true); !seen {
+	if f.firstTime(msg) {
 		f.log.LogAttrs(context.Background(), slog.LevelWarn, msg, attrs...)
 	}
+}
+
+// maxWarnings bounds the one-time warnings a Fleet remembers.
+const maxWarnings = 64
+
+// firstTime reports whether the one-time warning named key has not been logged
+// yet, and marks it logged. It remembers at most maxWarnings names: past that,
+// every new name counts as logged, so that a Redis holding tokens sealed in
+// ever new ways cannot grow this process's memory (the undecryptable metric
+// still counts each).
+func (f *Fleet) firstTime(key string) bool {
+	if _, ok := f.warned.Load(key); ok {
+		return false
+	}
+	if f.nwarned.Add(1) > maxWarnings {
+		return false
+	}
+	_, seen := f.warned.LoadOrStore(key, true)
+	return !seen
 }
 
 // key names a Redis key of the fleet: the prefix, then the entity in a Redis

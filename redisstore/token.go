@@ -311,7 +311,7 @@ func (s *TokenStore) unreadable(key string, o opened) {
 	}
 	sealed := strings.Join(o.ids, ",")
 	msg := "redisstore: a shared token is sealed with keys this replica does not have; replicas with different seal keys log in against each other: give every replica the same key ring"
-	if _, seen := s.f.warned.LoadOrStore("unknown key "+sealed, true); !seen {
+	if s.f.firstTime("unknown key " + sealed) {
 		s.f.log.LogAttrs(context.Background(), slog.LevelWarn, msg,
 			slog.String("token", key), slog.String("sealed_with", sealed), slog.String("have", strings.Join(have, ",")))
 	}
