@@ -43,11 +43,12 @@ var ErrClosed = errors.New("tokensource: closed")
 // Source is a concurrency-safe, self-refreshing token cache. It implements
 // oauth2.TokenSource. Create it with [New]; call [Source.Close] when done.
 type Source struct {
-	fetcher Fetcher
+	// cur and cfg.clock (cfg's first field) are what a cache hit reads: they
+	// share a cache line.
+	cur     atomic.Pointer[entry]
 	cfg     config
-
-	cur   atomic.Pointer[entry]
-	group singleflight.Group
+	fetcher Fetcher
+	group   singleflight.Group
 
 	refreshing  atomic.Bool  // a background refresh is running
 	shortStreak atomic.Int32 // consecutive fetched tokens that lived no longer than the skew

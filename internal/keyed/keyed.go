@@ -46,13 +46,15 @@ type Config[V any] struct {
 
 // Map holds one V per key. The zero value is not usable; call [New].
 type Map[V any] struct {
-	cfg       Config[V]
-	ttl       int64 // ns; <= 0: never evict
-	m         sync.Map
+	// What a use of the hot key reads comes first, in one cache line.
 	hot       atomic.Pointer[item[V]] // the key used last: most clients call one host
-	mu        sync.Mutex              // serialises creation
+	ttl       int64                   // ns; <= 0: never evict
 	nextSweep atomic.Int64            // unix ns
-	sweeping  atomic.Bool
+
+	cfg      Config[V]
+	m        sync.Map
+	mu       sync.Mutex // serialises creation
+	sweeping atomic.Bool
 }
 
 type item[V any] struct {
