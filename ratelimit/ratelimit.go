@@ -93,8 +93,10 @@ type Config struct {
 // Adaptive is a [Limiter] with one x/time/rate bucket per key that adapts to the
 // vendor's rate-limit answers. The zero value is not usable; call [NewAdaptive].
 type Adaptive struct {
-	cfg  Config
+	// clk (cfg.Clock) and keys are what every Wait reads: one cache line.
+	clk  clock.Clock
 	keys *keyed.Map[*bucket]
+	cfg  Config
 }
 
 type bucket struct {
@@ -142,6 +144,7 @@ func (cfg Config) WithDefaults() Config {
 // NewAdaptive returns an adaptive limiter.
 func NewAdaptive(cfg Config) *Adaptive {
 	a := &Adaptive{cfg: cfg.WithDefaults()}
+	a.clk = a.cfg.Clock
 	a.keys = keyed.New(keyed.Config[*bucket]{
 		IdleTTL: a.cfg.IdleTTL,
 		Clock:   a.cfg.Clock,
@@ -185,7 +188,7 @@ func (a *Adaptive) Wait(ctx context.Context, key string) error {
 // wait is Wait returning the key's bucket, so that [Transport] observes the
 // outcome without looking the key up again.
 func (a *Adaptive) wait(ctx context.Context, key string) (*bucket, error) {
-	now := a.cfg.Clock.Now()
+	now := a.clk.Now()
 	b := a.keys.GetAt(key, now)
 	at := now
 	if u := b.until.Load(); u > now.UnixNano() {
@@ -210,8 +213,8 @@ func (a *Adaptive) wait(ctx context.Context, key string) (*bucket, error) {
 	if a.cfg.Logger != nil {
 		a.cfg.Logger.InfoContext(ctx, "authwire: rate limit wait", slog.String("key", key), slog.Duration("wait", wait))
 	}
-	if err := a.cfg.Clock.Sleep(ctx, wait); err != nil {
-		r.CancelAt(a.cfg.Clock.Now())
+	if err := a.clk.Sleep(ctx, wait); err != nil {
+		r.CancelAt(a.clk.Now())
 		return b, err
 	}
 	return b, nil
@@ -243,7 +246,7 @@ func (a *Adaptive) observe(b *bucket, key string, res outcome.Result) {
 	default:
 		return
 	}
-	now := a.cfg.Clock.Now()
+	now := a.clk.Now()
 	ns := now.UnixNano()
 	b.mu.Lock()
 	defer b.mu.Unlock()
