@@ -1,6 +1,7 @@
 package breaker_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -198,5 +199,145 @@ func TestConcurrentFailuresOpen(t *testing.T) {
 	}
 	if hits.Load() != before || before > 5+8 {
 		t.Fatalf("%d requests reached the vendor (at most 5 + 8 in flight expected), %d after opening", before, hits.Load()-before)
+	}
+}
+
+// panicking is a RoundTripper that panics with its own value, or, with the
+// pass flag set, sends the request on to base.
+type panicking struct {
+	pass atomic.Bool
+	base http.RoundTripper
+}
+
+type testPanic struct{}
+
+func (p *panicking) RoundTrip(req *http.Request) (*http.Response, error) {
+	if p.pass.Load() {
+		return p.base.RoundTrip(req)
+	}
+	panic(testPanic{})
+}
+
+// TestPanicCounts: a request that panics is counted as a failure, whether it went
+// through gobreaker (a breaker with failures counted) or past it (a healthy
+// one), and the panic reaches the caller with its own value.
+func TestPanicCounts(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	base := &panicking{base: http.DefaultTransport}
+	set := breaker.NewSet(breaker.Config{ConsecutiveFailures: 2, Timeout: time.Hour})
+	tr := &breaker.Transport{Set: set, Key: func(*http.Request) string { return "k" }, Base: base}
+	send := func() (p any) {
+		defer func() { p = recover() }()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		if resp, err := tr.RoundTrip(req); err == nil {
+			resp.Body.Close()
+		}
+		return nil
+	}
+	if p := send(); p != (testPanic{}) {
+		t.Fatalf("first request: recovered %v, want the transport's own panic", p)
+	}
+	if st := set.State("k"); st != gobreaker.StateClosed {
+		t.Fatalf("after one panic: %v, want closed", st)
+	}
+	if p := send(); p != (testPanic{}) {
+		t.Fatalf("second request: recovered %v, want the transport's own panic", p)
+	}
+	if st := set.State("k"); st != gobreaker.StateOpen {
+		t.Fatalf("after two panics in a row: %v, want open", st)
+	}
+	base.pass.Store(true)
+	if p := send(); p != nil {
+		t.Fatalf("open breaker: recovered %v", p)
+	}
+}
+
+// TestSuccessInFlightResets: a success that was sent while the breaker was
+// healthy, and lands after another request's failure, ends the run of failures
+// as it would have inside gobreaker.
+func TestSuccessInFlightResets(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("do") {
+		case "fail":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case "hold":
+			close(arrived)
+			<-release
+		}
+	}))
+	defer srv.Close()
+	set := breaker.NewSet(breaker.Config{ConsecutiveFailures: 3, Timeout: time.Hour})
+	c := &http.Client{Transport: &breaker.Transport{Set: set, Key: func(*http.Request) string { return "k" }}}
+	get := func(do string) {
+		t.Helper()
+		resp, err := c.Get(srv.URL + "/?do=" + do)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp.Body.Close()
+	}
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		get("hold") // sent while the breaker is healthy
+	}()
+	<-arrived
+	get("fail") // one failure counted
+	close(release)
+	<-held // the success lands: the run of failures ends
+	get("fail")
+	get("fail")
+	if st := set.State("k"); st != gobreaker.StateClosed {
+		t.Fatalf("two failures after the success: %v, want closed (the success that landed between ended the run of failures)", st)
+	}
+	get("fail")
+	if st := set.State("k"); st != gobreaker.StateOpen {
+		t.Fatalf("three failures in a row: %v, want open", st)
+	}
+}
+
+// recordingStore is a SharedStore that admits every request and records the
+// outcomes reported to it.
+type recordingStore struct {
+	mu   sync.Mutex
+	done []breaker.Result
+}
+
+func (s *recordingStore) Allow(context.Context, string, breaker.Policy) (breaker.Ticket, error) {
+	return breaker.Ticket{Allowed: true, State: gobreaker.StateHalfOpen}, nil
+}
+
+func (s *recordingStore) Done(_ context.Context, _ string, _ breaker.Ticket, r breaker.Result, _ breaker.Policy) (gobreaker.State, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.done = append(s.done, r)
+	return gobreaker.StateHalfOpen, nil
+}
+
+func (s *recordingStore) State(context.Context, string, breaker.Policy) (gobreaker.State, error) {
+	return gobreaker.StateHalfOpen, nil
+}
+
+// TestSharedPanicReported: a request that panics through a shared breaker is
+// reported to the store as a failure (a half-open probe slot is given back),
+// and the panic reaches the caller.
+func TestSharedPanicReported(t *testing.T) {
+	store := &recordingStore{}
+	set := breaker.NewSet(breaker.Config{Store: store})
+	tr := &breaker.Transport{Set: set, Key: func(*http.Request) string { return "k" }, Base: &panicking{}}
+	func() {
+		defer func() {
+			if p := recover(); p != (testPanic{}) {
+				t.Fatalf("recovered %v, want the transport's own panic", p)
+			}
+		}()
+		req, _ := http.NewRequest(http.MethodGet, "http://vendor.test/", nil)
+		tr.RoundTrip(req)
+	}()
+	if len(store.done) != 1 || store.done[0] != breaker.Failure {
+		t.Fatalf("reported %v, want one Failure", store.done)
 	}
 }

@@ -121,6 +121,14 @@ func (b *shared) execute(ctx context.Context, req func() (*http.Response, error)
 		}
 		return nil, gobreaker.ErrOpenState
 	}
+	defer func() {
+		// A panic is a failure, as in gobreaker's Execute; a half-open ticket
+		// is given back rather than left to expire.
+		if p := recover(); p != nil {
+			b.store.Done(context.WithoutCancel(ctx), b.name, t, Failure, b.pol)
+			panic(p)
+		}
+	}()
 	resp, err := req()
 	r := Success
 	switch err.(type) {
