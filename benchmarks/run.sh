@@ -42,3 +42,6 @@ benchstat -filter '.name:Paired' -row /req,/via -col /measure "$out"
 echo
 echo "== large bodies, by stack"
 benchstat -filter '.name:BodyCopy' -col /via -row /size "$out"
+echo
+echo "== what each layer adds to a GET (paired, ABBA)"
+benchstat -filter '.name:Layers' -col /layers "$out"
