@@ -147,11 +147,11 @@ func (s *Set) newBreaker(key string) executor {
 // request goes through gobreaker until a success leaves it closed with no failure
 // again. A success that went past gobreaker and lands after the flag was
 // cleared is recorded too, so that it ends the run of failures as it would have
-// inside gobreaker. gobreaker stays the one state machine: it opens, half-opens and closes
-// the breaker, and counts every failure. Measured by alternating requests with
-// a bare transport (as BenchmarkPaired in package benchmarks does), the flag
-// took the full stack's GET from ×1.07 to ×1.05 of bare: most of the breaker's
-// cost was gobreaker's two locks and two clock reads.
+// inside gobreaker. gobreaker stays the one state machine: it opens, half-opens
+// and closes the breaker, and counts every failure. Measured by alternating
+// requests with a bare transport (as BenchmarkPaired in package benchmarks
+// does), the flag took the full stack's GET from ×1.07 to ×1.05 of bare: most
+// of the breaker's cost was gobreaker's two locks and two clock reads.
 type local struct {
 	cb      *gobreaker.CircuitBreaker[*http.Response]
 	healthy atomic.Bool // closed, and no consecutive failure counted
