@@ -392,12 +392,8 @@ func (c *Client) Refresher() oauth2.TokenSource {
 	if c.fetcher == nil {
 		return nil
 	}
-	return refresher{c.fetcher}
+	return tokensource.ToOAuth2(c.fetcher)
 }
-
-type refresher struct{ f tokensource.Fetcher }
-
-func (r refresher) Token() (*oauth2.Token, error) { return r.f.Fetch(context.Background()) }
 
 // LoginClient returns the login's client (nil for a Spec without Login), for a
 // vendor call that must go through the credential-less stack.

@@ -29,3 +29,18 @@ func ExampleNew() {
 	// token-1 token-1 1
 	// token-2 2
 }
+
+// ToOAuth2 hands a Fetcher (a vendor's login) to code that takes an
+// oauth2.TokenSource, here oauth2's own reuse layer.
+func ExampleToOAuth2() {
+	logins := 0
+	login := tokensource.FetcherFunc(func(ctx context.Context) (*oauth2.Token, error) {
+		logins++
+		return &oauth2.Token{AccessToken: fmt.Sprintf("token-%d", logins), Expiry: time.Now().Add(time.Hour)}, nil
+	})
+	ts := oauth2.ReuseTokenSource(nil, tokensource.ToOAuth2(login))
+	a, _ := ts.Token()
+	b, _ := ts.Token()
+	fmt.Println(a.AccessToken, b.AccessToken, logins)
+	// Output: token-1 token-1 1
+}

@@ -37,6 +37,16 @@ func FromOAuth2(ts oauth2.TokenSource) Fetcher {
 	return FetcherFunc(func(context.Context) (*oauth2.Token, error) { return ts.Token() })
 }
 
+// ToOAuth2 adapts a [Fetcher] to oauth2.TokenSource, for code that takes one (its
+// Token has no context: the fetch runs with context.Background()). Every Token
+// call fetches, a login each time: wrap it in a reuse layer ([New], or
+// oauth2.ReuseTokenSource).
+func ToOAuth2(f Fetcher) oauth2.TokenSource { return oauth2Source{f} }
+
+type oauth2Source struct{ f Fetcher }
+
+func (s oauth2Source) Token() (*oauth2.Token, error) { return s.f.Fetch(context.Background()) }
+
 // ErrClosed is returned by a [Source] that must fetch after [Source.Close].
 var ErrClosed = errors.New("tokensource: closed")
 

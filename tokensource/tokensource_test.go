@@ -361,3 +361,32 @@ func TestReuseAsOAuth2TokenSource(t *testing.T) {
 		t.Fatalf("Token() = %v, %v", tok, err)
 	}
 }
+
+// TestOAuth2Adapters: FromOAuth2 and ToOAuth2 pass tokens and errors through
+// unchanged, and ToOAuth2 fetches on every call (it is no cache).
+func TestOAuth2Adapters(t *testing.T) {
+	errLogin := errors.New("login refused")
+	var fetches atomic.Int32
+	var fail atomic.Bool
+	login := tokensource.FetcherFunc(func(ctx context.Context) (*oauth2.Token, error) {
+		fetches.Add(1)
+		if fail.Load() {
+			return nil, errLogin
+		}
+		return &oauth2.Token{AccessToken: "tok"}, nil
+	})
+	round := tokensource.FromOAuth2(tokensource.ToOAuth2(login))
+	for i := range 2 {
+		tok, err := round.Fetch(context.Background())
+		if err != nil || tok.AccessToken != "tok" {
+			t.Fatalf("fetch %d = %v, %v", i, tok, err)
+		}
+	}
+	if n := fetches.Load(); n != 2 {
+		t.Fatalf("%d fetches for 2 calls, want 2", n)
+	}
+	fail.Store(true)
+	if _, err := tokensource.ToOAuth2(login).Token(); !errors.Is(err, errLogin) {
+		t.Fatalf("err = %v, want the login's", err)
+	}
+}

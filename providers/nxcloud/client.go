@@ -129,11 +129,7 @@ func (c *Client) Fetcher() tokensource.Fetcher {
 
 // Refresher returns the bare integrator login as an oauth2.TokenSource: every
 // Token call logs in, so wrap it in a reuse layer (see the example).
-func (c *Client) Refresher() oauth2.TokenSource { return refresher{c.Fetcher()} }
-
-type refresher struct{ f tokensource.Fetcher }
-
-func (r refresher) Token() (*oauth2.Token, error) { return r.f.Fetch(context.Background()) }
+func (c *Client) Refresher() oauth2.TokenSource { return tokensource.ToOAuth2(c.Fetcher()) }
 
 // TokenSource returns the client's cache of embedded-page login tokens (NXCloud's
 // API itself is signed, not token-based): one login for any number of
