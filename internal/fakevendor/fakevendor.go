@@ -1,13 +1,16 @@
 // Package fakevendor gives tests canned vendor replies as http.RoundTrippers and a
 // limiter that never waits, so a fuzz target can drive a provider's whole client
-// without a network, a clock or a simulator.
+// without a network, a clock or a simulator, and checks the classifications it
+// gets back.
 package fakevendor
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
+	"testing"
 
 	"github.com/authwire/authwire/outcome"
 )
@@ -56,3 +59,29 @@ func (NoLimit) Wait(context.Context, string) error { return nil }
 
 // Observe implements ratelimit.Limiter.
 func (NoLimit) Observe(string, outcome.Result) {}
+
+// CheckResult fails t unless r is what a vendor's classifier may return: a known
+// kind, and for every kind but Success an *outcome.Error of that same kind, with a
+// message, which outcome.KindOf reads back.
+func CheckResult(t testing.TB, r outcome.Result) {
+	t.Helper()
+	if r.Kind > outcome.Unknown {
+		t.Fatalf("invalid kind %d", r.Kind)
+	}
+	if r.Kind == outcome.Success {
+		return
+	}
+	var e *outcome.Error
+	if !errors.As(r.Err, &e) {
+		t.Fatalf("%s result carries %T, want *outcome.Error", r.Kind, r.Err)
+	}
+	if e.Kind != r.Kind {
+		t.Fatalf("error kind %s, result kind %s", e.Kind, r.Kind)
+	}
+	if k, ok := outcome.KindOf(r.Err); !ok || k != r.Kind {
+		t.Fatalf("KindOf = %s, %v; want %s", k, ok, r.Kind)
+	}
+	if e.Error() == "" {
+		t.Fatal("empty error string")
+	}
+}

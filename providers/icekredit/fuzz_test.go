@@ -2,7 +2,6 @@ package icekredit
 
 import (
 	"context"
-	"errors"
 	"math"
 	"net/http"
 	"net/url"
@@ -62,9 +61,9 @@ func FuzzClassify(f *testing.F) {
 			resp.Header.Set("Retry-After", after)
 		}
 		r := Classify(resp, body)
-		checkResult(t, r)
+		fakevendor.CheckResult(t, r)
 		lr := classifyLogin(resp, body)
-		checkResult(t, lr)
+		fakevendor.CheckResult(t, lr)
 		if lr.Kind == outcome.TokenRejected {
 			t.Fatal("classifyLogin returned TokenRejected: there is no token on a login")
 		}
@@ -84,29 +83,6 @@ func FuzzClassify(f *testing.F) {
 			_ = err.Error()
 		}
 	})
-}
-
-func checkResult(t *testing.T, r outcome.Result) {
-	t.Helper()
-	if r.Kind > outcome.Unknown {
-		t.Fatalf("invalid kind %d", r.Kind)
-	}
-	if r.Kind == outcome.Success {
-		return
-	}
-	var e *Error
-	if !errors.As(r.Err, &e) {
-		t.Fatalf("%s result carries %T, want *icekredit.Error", r.Kind, r.Err)
-	}
-	if e.Kind != r.Kind {
-		t.Fatalf("error kind %s, result kind %s", e.Kind, r.Kind)
-	}
-	if k, ok := outcome.KindOf(r.Err); !ok || k != r.Kind {
-		t.Fatalf("KindOf = %s, %v; want %s", k, ok, r.Kind)
-	}
-	if e.Error() == "" {
-		t.Fatal("empty error string")
-	}
 }
 
 // doWith calls NigeriaAutoDecision against a transport that answers the login

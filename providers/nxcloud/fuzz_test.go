@@ -2,14 +2,13 @@ package nxcloud
 
 import (
 	"context"
-	"errors"
-	"github.com/authwire/authwire/internal/fakevendor"
 	"math"
 	"net/http"
 	"net/url"
 	"testing"
 
 	"github.com/authwire/authwire/breaker"
+	"github.com/authwire/authwire/internal/fakevendor"
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/retry"
@@ -64,7 +63,7 @@ func FuzzClassify(f *testing.F) {
 			resp.Header.Set("Retry-After", after)
 		}
 		r := Classify(resp, body)
-		checkResult(t, r)
+		fakevendor.CheckResult(t, r)
 		if f, ok := envelope.Parse(body); ok && f.Code == "" {
 			t.Fatalf("envelope.Parse reported ok without a code")
 		}
@@ -82,29 +81,6 @@ func FuzzClassify(f *testing.F) {
 			_ = err.Error()
 		}
 	})
-}
-
-func checkResult(t *testing.T, r outcome.Result) {
-	t.Helper()
-	if r.Kind > outcome.Unknown {
-		t.Fatalf("invalid kind %d", r.Kind)
-	}
-	if r.Kind == outcome.Success {
-		return
-	}
-	var e *Error
-	if !errors.As(r.Err, &e) {
-		t.Fatalf("%s result carries %T, want *nxcloud.Error", r.Kind, r.Err)
-	}
-	if e.Kind != r.Kind {
-		t.Fatalf("error kind %s, result kind %s", e.Kind, r.Kind)
-	}
-	if k, ok := outcome.KindOf(r.Err); !ok || k != r.Kind {
-		t.Fatalf("KindOf = %s, %v; want %s", k, ok, r.Kind)
-	}
-	if e.Error() == "" {
-		t.Fatal("empty error string")
-	}
 }
 
 // doWith calls Client.Call against a transport that answers every request with the

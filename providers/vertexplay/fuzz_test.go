@@ -2,7 +2,6 @@ package vertexplay
 
 import (
 	"context"
-	"errors"
 	"math"
 	"net/http"
 	"net/url"
@@ -64,9 +63,9 @@ func FuzzClassify(f *testing.F) {
 			resp.Header.Set("Retry-After", after)
 		}
 		r := Classify(resp, body)
-		checkResult(t, r)
+		fakevendor.CheckResult(t, r)
 		ar := classifyAuth(resp, body)
-		checkResult(t, ar)
+		fakevendor.CheckResult(t, ar)
 		if ar.Kind == outcome.TokenRejected {
 			t.Fatal("classifyAuth returned TokenRejected: there is no token on /v2/auth")
 		}
@@ -89,29 +88,6 @@ func FuzzClassify(f *testing.F) {
 			_ = err.Error()
 		}
 	})
-}
-
-func checkResult(t *testing.T, r outcome.Result) {
-	t.Helper()
-	if r.Kind > outcome.Unknown {
-		t.Fatalf("invalid kind %d", r.Kind)
-	}
-	if r.Kind == outcome.Success {
-		return
-	}
-	var e *Error
-	if !errors.As(r.Err, &e) {
-		t.Fatalf("%s result carries %T, want *outcome.Error", r.Kind, r.Err)
-	}
-	if e.Kind != r.Kind {
-		t.Fatalf("error kind %s, result kind %s", e.Kind, r.Kind)
-	}
-	if k, ok := outcome.KindOf(r.Err); !ok || k != r.Kind {
-		t.Fatalf("KindOf = %s, %v; want %s", k, ok, r.Kind)
-	}
-	if e.Error() == "" {
-		t.Fatal("empty error string")
-	}
 }
 
 const fuzzAPIKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
