@@ -38,7 +38,7 @@ func (b busy) RoundTrip(req *http.Request) (*http.Response, error) {
 	return b.base.RoundTrip(req)
 }
 
-// A layers is one row of BenchmarkLayers: which layers of the stack it has.
+// A layers says which layers of the stack a row of BenchmarkLayers has.
 type layers struct {
 	name                          string
 	retry, limit, breaker, signer bool
@@ -74,26 +74,25 @@ func (l layers) stack(tb testing.TB, srvURL string, base http.RoundTripper) http
 	return rt
 }
 
-// BenchmarkLayers shows what each layer adds to a GET: every row is a stack
-// measured against the bare transport as BenchmarkPaired measures it
-// (alternated request by request, ABBA; ratio is the quotient of the medians),
-// and each row names every layer it has. "header" is the floor of any token
-// transport (headerOnly); "header+busy200ns" adds 200 ns of busy CPU before the
-// request, to read the other rows against; the last row is the framework row of
-// BenchmarkPaired (authwire-full). All use the same limiter, breaker and static
-// token as BenchmarkPaired.
-func BenchmarkLayers(b *testing.B) {
-	srv := newServer(b, trivialHandler())
-	url := srv.URL + "/api/call"
-	type row struct {
-		name  string
-		stack func(tb testing.TB, base http.RoundTripper) http.RoundTripper
-	}
-	rows := []row{
-		{"header", func(_ testing.TB, base http.RoundTripper) http.RoundTripper { return headerOnly{base} }},
-		{"header+busy200ns", func(_ testing.TB, base http.RoundTripper) http.RoundTripper {
+// A layerRow is one row of BenchmarkLayers: a name that lists every layer it
+// has, and the transport built on base.
+type layerRow struct {
+	name  string
+	stack func(tb testing.TB, srvURL string, base http.RoundTripper) http.RoundTripper
+}
+
+// layerRows are BenchmarkLayers' rows after the bare transport: the floor of any
+// token transport (headerOnly), the floor with 200 ns of busy CPU to read the
+// others against, oauth2.Transport as the anchor, then the stack built up layer
+// by layer to the framework row of BenchmarkPaired (authwire-full). All use the
+// same limiter, breaker and static token as BenchmarkPaired.
+func layerRows() []layerRow {
+	rows := []layerRow{
+		{"header", func(_ testing.TB, _ string, base http.RoundTripper) http.RoundTripper { return headerOnly{base} }},
+		{"header+busy200ns", func(_ testing.TB, _ string, base http.RoundTripper) http.RoundTripper {
 			return busy{200 * time.Nanosecond, headerOnly{base}}
 		}},
+		{"oauth2", func(_ testing.TB, _ string, base http.RoundTripper) http.RoundTripper { return oauth2Transport(base) }},
 	}
 	for _, l := range []layers{
 		{name: "token"},
@@ -103,43 +102,79 @@ func BenchmarkLayers(b *testing.B) {
 		{name: "retry+limiter+breaker+token", retry: true, limit: true, breaker: true},
 		{name: "retry+limiter+breaker+token+signer", retry: true, limit: true, breaker: true, signer: true},
 	} {
-		rows = append(rows, row{l.name, func(tb testing.TB, base http.RoundTripper) http.RoundTripper { return l.stack(tb, srv.URL, base) }})
+		rows = append(rows, layerRow{l.name, l.stack})
 	}
+	return rows
+}
+
+// BenchmarkLayers shows what each layer adds to a GET. Every row is measured in
+// the same loop, against the bare transport: each iteration sends one request
+// through the bare transport and one through every row, in an order that moves
+// on by one row each iteration and runs backwards every other one (ABBA over
+// all rows), so that every row sees the same machine at the same time. For each
+// row, x-<row> is the median time of its requests over the bare transport's, and
+// x25-<row> the same quotient of the first quartiles, which moves less from run
+// to run (see ratio-p25 in BenchmarkPaired); ns/op-bare is the bare median, and
+// ns/op is one iteration (all rows).
+func BenchmarkLayers(b *testing.B) {
+	srv := newServer(b, trivialHandler())
+	url := srv.URL + "/api/call"
+	rows := layerRows()
+	clients := []*http.Client{{Transport: baseTransport(b)}}
 	for _, r := range rows {
-		b.Run("layers="+r.name, func(b *testing.B) {
-			bare := &http.Client{Transport: baseTransport(b)}
-			stack := &http.Client{Transport: r.stack(b, baseTransport(b))}
-			for _, cl := range []*http.Client{bare, stack} { // warm the connections
-				if err := do(cl, http.MethodGet, url, nil); err != nil {
-					b.Fatal(err)
-				}
+		clients = append(clients, &http.Client{Transport: r.stack(b, srv.URL, baseTransport(b))})
+	}
+	// Warm the connections, and each call site's type-assertion cache, which the
+	// runtime fills on about one call in a thousand.
+	for range 2000 {
+		for _, cl := range clients {
+			if err := do(cl, http.MethodGet, url, nil); err != nil {
+				b.Fatal(err)
 			}
-			pairedTime(b, bare, stack, http.MethodGet, url, nil)
-		})
+		}
+	}
+	n := len(clients)
+	samples := make([][]time.Duration, n)
+	i := 0
+	for b.Loop() {
+		for j := range n {
+			k := (i + j) % n
+			if i%2 == 1 {
+				k = (i + n - 1 - j) % n
+			}
+			t := time.Now()
+			err := do(clients[k], http.MethodGet, url, nil)
+			samples[k] = append(samples[k], time.Since(t))
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		i++
+	}
+	bare, bare25 := median(samples[0]), quantile(samples[0], 0.25)
+	b.ReportMetric(float64(bare.Nanoseconds()), "ns/op-bare")
+	for k, r := range rows {
+		b.ReportMetric(float64(median(samples[k+1]))/float64(bare), "x-"+r.name)
+		b.ReportMetric(float64(quantile(samples[k+1], 0.25))/float64(bare25), "x25-"+r.name)
 	}
 }
 
 // TestLayers checks that every row of BenchmarkLayers gets the trivial handler's
-// success, and that the rows with a token send it.
+// success, and that every row sends the token.
 func TestLayers(t *testing.T) {
 	var auth []string
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth = append(auth, r.Header.Get("Authorization"))
 		trivialHandler().ServeHTTP(w, r)
 	}))
-	for _, l := range []layers{{name: "token"}, {name: "full", retry: true, limit: true, breaker: true, signer: true}} {
-		cl := &http.Client{Transport: l.stack(t, srv.URL, baseTransport(t))}
+	for _, r := range layerRows() {
+		auth = auth[:0]
+		cl := &http.Client{Transport: r.stack(t, srv.URL, baseTransport(t))}
 		if err := do(cl, http.MethodGet, srv.URL+"/api/call", nil); err != nil {
-			t.Fatalf("%s: %v", l.name, err)
+			t.Fatalf("%s: %v", r.name, err)
 		}
-	}
-	cl := &http.Client{Transport: busy{time.Microsecond, headerOnly{baseTransport(t)}}}
-	if err := do(cl, http.MethodGet, srv.URL+"/api/call", nil); err != nil {
-		t.Fatal(err)
-	}
-	for i, a := range auth {
-		if a != "Bearer tok-static" {
-			t.Fatalf("request %d carried Authorization %q", i, a)
+		if len(auth) != 1 || auth[0] != "Bearer tok-static" {
+			t.Fatalf("%s sent Authorization %q", r.name, auth)
 		}
 	}
 }
