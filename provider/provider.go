@@ -18,6 +18,7 @@ import (
 
 	"github.com/authwire/authwire/breaker"
 	"github.com/authwire/authwire/clock"
+	"github.com/authwire/authwire/internal/deadline"
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/ratelimit"
 	"github.com/authwire/authwire/retry"
@@ -35,6 +36,7 @@ type Client struct {
 	jar        http.CookieJar
 	redirect   func(*http.Request, []*http.Request) error
 	timeout    time.Duration
+	call       *deadline.Watcher // bounds each Do by timeout; nil for none
 	classifier outcome.Classifier
 	envelope   *outcome.Envelope
 	tokens     *tokensource.Source
@@ -89,6 +91,9 @@ func New(spec Spec, opts Options) (*Client, error) {
 		}
 	}
 	c.timeout = pick(opts.Timeout, spec.Timeout, DefaultTimeout)
+	if c.timeout > 0 {
+		c.call = deadline.New(c.timeout)
+	}
 	attempt := pick(opts.AttemptTimeout, spec.AttemptTimeout, DefaultAttemptTimeout)
 	limiter := opts.Limiter
 	if limiter == nil {
@@ -261,17 +266,17 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		resp, err := hc.Do(req)
 		return resp, unwrapURL(err)
 	}
-	ctx, cancel := context.WithTimeout(req.Context(), c.timeout)
+	ctx := c.call.Start(req.Context())
 	resp, err := hc.Do(req.WithContext(ctx))
 	if err != nil {
-		cancel()
+		ctx.Stop()
 		return nil, unwrapURL(err)
 	}
 	// Read first: it replaces resp.Body with the classified body, which is the
 	// one to wrap (the order of evaluation within one composite literal is not
 	// specified).
 	res := outcome.Read(resp, c.classifier)
-	resp.Body = &timedBody{ReadCloser: resp.Body, cancel: cancel, result: res}
+	resp.Body = &timedBody{ReadCloser: resp.Body, call: ctx, result: res}
 	return resp, nil
 }
 
@@ -283,15 +288,17 @@ func (c *Client) Outcome(resp *http.Response) outcome.Result {
 	return outcome.Read(resp, c.classifier)
 }
 
+// timedBody ends the call's bounded context when the body is closed, and keeps
+// the response's classification for [Client.Outcome].
 type timedBody struct {
 	io.ReadCloser
-	cancel context.CancelFunc
+	call   *deadline.Context
 	result outcome.Result
 }
 
 func (b *timedBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.cancel()
+	b.call.Stop()
 	return err
 }
 

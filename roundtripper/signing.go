@@ -1,10 +1,10 @@
 package roundtripper
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 
+	"github.com/authwire/authwire/internal/deadline"
 	"github.com/authwire/authwire/internal/reqbody"
 )
 
@@ -53,8 +53,8 @@ func (s *Signing) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // roundTripOwned signs c in place: c is the attempt's own copy, made by the
-// token layer. cancel is nil: the per-attempt layer sits above.
-func (s *Signing) roundTripOwned(c *http.Request, _ context.CancelFunc) (*http.Response, error) {
+// token layer. attempt is nil: the per-attempt layer sits above.
+func (s *Signing) roundTripOwned(c *http.Request, _ *deadline.Context) (*http.Response, error) {
 	if len(s.Hosts) == 0 {
 		reqbody.Close(c)
 		return nil, ErrNoHosts
@@ -97,33 +97,35 @@ func same(a, b []byte) bool {
 // Header map, seen by no one else — and change it in place instead of copying it
 // again.
 //
-// cancel, when set, ends the attempt's context, which c already carries: the copy
-// was made with it ([newAttempt]), so the per-attempt layer need not copy again.
+// attempt, when set, is the attempt's bounded context, which c already carries:
+// the copy was made with it ([newAttempt]), so the per-attempt layer need not
+// copy again; stopping it ends the attempt.
 type ownedRoundTripper interface {
-	roundTripOwned(c *http.Request, cancel context.CancelFunc) (*http.Response, error)
+	roundTripOwned(c *http.Request, attempt *deadline.Context) (*http.Response, error)
 }
 
 // newAttempt returns the one copy of req for an attempt sent through rt, with
 // room for extra more header keys. When rt is the per-attempt layer with a
-// timeout, the copy is made with the attempt's context, and cancel ends it.
-func newAttempt(req *http.Request, extra int, rt http.RoundTripper) (c *http.Request, cancel context.CancelFunc) {
+// timeout, the copy is made with the attempt's bounded context, which stops
+// when the attempt ends.
+func newAttempt(req *http.Request, extra int, rt http.RoundTripper) (c *http.Request, attempt *deadline.Context) {
 	p, ok := rt.(*perAttempt)
-	if !ok || p.timeout <= 0 {
+	if !ok || p.watch == nil {
 		return ownedCopy(req, extra), nil
 	}
-	ctx, cancel := context.WithTimeout(req.Context(), p.timeout)
-	c = req.WithContext(ctx)
+	attempt = p.watch.Start(req.Context())
+	c = req.WithContext(attempt)
 	c.Header = ownHeader(req.Header, extra)
-	return c, cancel
+	return c, attempt
 }
 
 // sendOwned sends c, a request the caller owns, through rt.
-func sendOwned(rt http.RoundTripper, c *http.Request, cancel context.CancelFunc) (*http.Response, error) {
+func sendOwned(rt http.RoundTripper, c *http.Request, attempt *deadline.Context) (*http.Response, error) {
 	if o, ok := rt.(ownedRoundTripper); ok {
-		return o.roundTripOwned(c, cancel)
+		return o.roundTripOwned(c, attempt)
 	}
-	if cancel != nil { // not reached: newAttempt sets cancel for the per-attempt layer only
-		defer cancel()
+	if attempt != nil { // not reached: newAttempt starts one for the per-attempt layer only
+		defer attempt.Stop()
 	}
 	return base(rt).RoundTrip(c)
 }

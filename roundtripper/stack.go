@@ -1,7 +1,6 @@
 package roundtripper
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/authwire/authwire/breaker"
+	"github.com/authwire/authwire/internal/deadline"
 	"github.com/authwire/authwire/internal/telemetry"
 	"github.com/authwire/authwire/outcome"
 	"github.com/authwire/authwire/ratelimit"
@@ -148,7 +148,11 @@ func compose(cfg Config) http.RoundTripper {
 		guard = cfg.Hosts
 	}
 	if cfg.PerAttempt != nil || cfg.AttemptTimeout > 0 {
-		rt = &perAttempt{hook: cfg.PerAttempt, hosts: cfg.Hosts, guard: guard, timeout: cfg.AttemptTimeout, base: rt}
+		p := &perAttempt{hook: cfg.PerAttempt, hosts: cfg.Hosts, guard: guard, base: rt}
+		if cfg.AttemptTimeout > 0 {
+			p.watch = deadline.New(cfg.AttemptTimeout)
+		}
+		rt = p
 	}
 	if cfg.Token != nil {
 		rt = &Token{Source: cfg.Token, Header: cfg.TokenHeader, Format: cfg.TokenFormat, Hosts: cfg.Hosts, Classifier: cfg.Classifier, Base: rt, Vendor: cfg.Vendor, Logger: cfg.Logger}
@@ -195,7 +199,7 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 type perAttempt struct {
 	hook         func(*http.Request)
 	hosts, guard Hosts
-	timeout      time.Duration
+	watch        *deadline.Watcher // bounds each attempt; nil for no timeout
 	base         http.RoundTripper
 }
 
@@ -209,12 +213,13 @@ func (p *perAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // roundTripOwned runs the hook on c itself: c is the attempt's own copy, made by
-// the token layer, already carrying the attempt's context when cancel is set.
-func (p *perAttempt) roundTripOwned(c *http.Request, cancel context.CancelFunc) (*http.Response, error) {
+// the token layer, already carrying the attempt's bounded context when attempt
+// is set.
+func (p *perAttempt) roundTripOwned(c *http.Request, attempt *deadline.Context) (*http.Response, error) {
 	if p.hook != nil && p.allows(c) {
 		p.hook(c)
 	}
-	return p.send(c, cancel, true)
+	return p.send(c, attempt, true)
 }
 
 func (p *perAttempt) allows(req *http.Request) bool {
@@ -222,12 +227,11 @@ func (p *perAttempt) allows(req *http.Request) bool {
 }
 
 // send sends r within the attempt timeout; owned says r is this attempt's own
-// copy, and cancel, when set, ends the attempt context r already carries.
-func (p *perAttempt) send(r *http.Request, cancel context.CancelFunc, owned bool) (*http.Response, error) {
-	if p.timeout > 0 && cancel == nil {
-		var ctx context.Context
-		ctx, cancel = context.WithTimeout(r.Context(), p.timeout)
-		r = r.WithContext(ctx)
+// copy, and attempt, when set, is the bounded context r already carries.
+func (p *perAttempt) send(r *http.Request, attempt *deadline.Context, owned bool) (*http.Response, error) {
+	if p.watch != nil && attempt == nil {
+		attempt = p.watch.Start(r.Context())
+		r = r.WithContext(attempt)
 	}
 	var resp *http.Response
 	var err error
@@ -236,26 +240,27 @@ func (p *perAttempt) send(r *http.Request, cancel context.CancelFunc, owned bool
 	} else {
 		resp, err = p.base.RoundTrip(r)
 	}
-	if cancel == nil {
+	if attempt == nil {
 		return resp, err
 	}
 	if err != nil {
-		cancel()
+		attempt.Stop()
 		return nil, err
 	}
 	// The timeout covers the body too: reading it ends with Close.
-	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	resp.Body = &attemptBody{ReadCloser: resp.Body, attempt: attempt}
 	return resp, nil
 }
 
-type cancelBody struct {
+// attemptBody stops the attempt's bounded context when the body is closed.
+type attemptBody struct {
 	io.ReadCloser
-	cancel context.CancelFunc
+	attempt *deadline.Context
 }
 
-func (b *cancelBody) Close() error {
+func (b *attemptBody) Close() error {
 	err := b.ReadCloser.Close()
-	b.cancel()
+	b.attempt.Stop()
 	return err
 }
 

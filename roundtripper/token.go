@@ -120,15 +120,15 @@ func (t *Token) RoundTrip(req *http.Request) (*http.Response, error) {
 // again. Its body is buf when the body was buffered, else req's own on the first
 // send and a rewound one on the re-send.
 func (t *Token) send(req *http.Request, tok *oauth2.Token, buf []byte, buffered, again bool) (*http.Response, error) {
-	c, cancel := newAttempt(req, 1, t.Base)
+	c, attempt := newAttempt(req, 1, t.Base)
 	switch {
 	case buffered:
 		reqbody.Set(c, buf)
 	case again:
 		body, err := reqbody.Rewind(req)
 		if err != nil {
-			if cancel != nil {
-				cancel()
+			if attempt != nil {
+				attempt.Stop()
 			}
 			return nil, err
 		}
@@ -139,7 +139,7 @@ func (t *Token) send(req *http.Request, tok *oauth2.Token, buf []byte, buffered,
 		name = "Authorization"
 	}
 	c.Header[name] = t.value(tok)
-	return sendOwned(t.Base, c, cancel)
+	return sendOwned(t.Base, c, attempt)
 }
 
 // value returns the header value for tok, formatted once per token: the cache

@@ -1,0 +1,257 @@
+package deadline
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// listLen returns the number of contexts on w's list, checking its links.
+func listLen(t *testing.T, w *Watcher) int {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	var prev *Context
+	for c := w.head; c != nil; c = c.next {
+		if c.prev != prev || !c.listed {
+			t.Fatalf("broken list at %d", n)
+		}
+		if prev != nil && c.deadline.Before(prev.deadline) {
+			t.Fatalf("list out of deadline order at %d", n)
+		}
+		prev = c
+		n++
+	}
+	if w.tail != prev {
+		t.Fatal("tail is not the last context")
+	}
+	return n
+}
+
+func TestEnds(t *testing.T) {
+	type key struct{}
+	parentDeadline := time.Now().Add(time.Hour)
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		parent  func() (context.Context, context.CancelFunc)
+		end     func(c *Context, cancelParent context.CancelFunc)
+		want    error
+	}{
+		{"deadline", time.Millisecond, background, func(*Context, context.CancelFunc) {}, context.DeadlineExceeded},
+		{"stop", time.Hour, background, func(c *Context, _ context.CancelFunc) { c.Stop() }, context.Canceled},
+		{"parent cancelled", time.Hour, cancelable, func(_ *Context, cancel context.CancelFunc) { cancel() }, context.Canceled},
+		{"parent past its deadline", time.Hour, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.WithValue(context.Background(), key{}, "v"), time.Millisecond)
+		}, func(*Context, context.CancelFunc) {}, context.DeadlineExceeded},
+		{"parent already cancelled", time.Hour, func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, func(*Context, context.CancelFunc) {}, context.Canceled},
+		{"stop after the deadline", time.Millisecond, background, func(c *Context, _ context.CancelFunc) {
+			<-c.Done()
+			c.Stop()
+		}, context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := New(tt.timeout)
+			parent, cancel := tt.parent()
+			defer cancel()
+			c := w.Start(parent)
+			if d, ok := c.Deadline(); !ok || d.After(time.Now().Add(tt.timeout)) {
+				t.Errorf("Deadline() = %v, %v: later than the timeout", d, ok)
+			}
+			tt.end(c, cancel)
+			<-c.Done()
+			if err := c.Err(); err != tt.want {
+				t.Errorf("Err() = %v, want %v", err, tt.want)
+			}
+			c.Stop() // the holder always stops; a second Stop does nothing
+			if err := c.Err(); err != tt.want {
+				t.Errorf("after Stop, Err() = %v, want %v", err, tt.want)
+			}
+			if n := listLen(t, w); n != 0 {
+				t.Errorf("%d contexts left on the list", n)
+			}
+		})
+	}
+	t.Run("deadline is the parent's when earlier", func(t *testing.T) {
+		parent, cancel := context.WithDeadline(context.Background(), parentDeadline)
+		defer cancel()
+		c := New(2 * time.Hour).Start(parent)
+		defer c.Stop()
+		if d, _ := c.Deadline(); !d.Equal(parentDeadline) {
+			t.Errorf("Deadline() = %v, want the parent's %v", d, parentDeadline)
+		}
+	})
+	t.Run("values are the parent's", func(t *testing.T) {
+		c := New(time.Hour).Start(context.WithValue(context.Background(), key{}, "v"))
+		defer c.Stop()
+		if c.Value(key{}) != "v" {
+			t.Error("the parent's value is lost")
+		}
+	})
+}
+
+func background() (context.Context, context.CancelFunc) { return context.Background(), func() {} }
+
+func cancelable() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
+
+// TestChildren: contexts derived from a Context end with it, through its
+// AfterFunc (no goroutine, no map), with the cause net/http reports; a child that
+// ends first unregisters.
+func TestChildren(t *testing.T) {
+	w := New(time.Millisecond)
+	c := w.Start(context.Background())
+	child, cancel := context.WithCancelCause(c)
+	defer cancel(nil)
+	ran := make(chan struct{})
+	context.AfterFunc(c, func() { close(ran) })
+	<-child.Done()
+	<-ran
+	if err := context.Cause(child); err != context.DeadlineExceeded {
+		t.Errorf("the child's cause is %v, want context.DeadlineExceeded", err)
+	}
+	if child.Err() != context.DeadlineExceeded {
+		t.Errorf("the child's Err() is %v, want context.DeadlineExceeded", child.Err())
+	}
+
+	c = New(time.Hour).Start(context.Background())
+	child, cancel = context.WithCancelCause(c)
+	cancel(nil)
+	stopped := context.AfterFunc(c, func() { t.Error("a stopped AfterFunc ran") })
+	if !stopped() {
+		t.Error("stop reported the function already ran")
+	}
+	c.mu.Lock()
+	n := len(c.after)
+	c.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d functions still registered after their children ended", n)
+	}
+	c.Stop()
+	if child.Err() != context.Canceled {
+		t.Errorf("the child's Err() is %v", child.Err())
+	}
+	if stopped() {
+		t.Error("stop after the end reported success")
+	}
+	// Registering on an ended context runs the function at once.
+	ran = make(chan struct{})
+	context.AfterFunc(c, func() { close(ran) })
+	<-ran
+}
+
+// TestNested: a context started from another ends with it, and from its own
+// timeout; each ended one leaves its watcher's list.
+func TestNested(t *testing.T) {
+	outer, inner := New(time.Hour), New(time.Hour)
+	call := outer.Start(context.Background())
+	attempt := inner.Start(call)
+	call.Stop()
+	<-attempt.Done()
+	if attempt.Err() != context.Canceled {
+		t.Errorf("attempt Err() = %v, want the call's context.Canceled", attempt.Err())
+	}
+	attempt.Stop()
+
+	short := New(time.Millisecond)
+	call = outer.Start(context.Background())
+	attempt = short.Start(call)
+	<-attempt.Done()
+	if attempt.Err() != context.DeadlineExceeded || call.Err() != nil {
+		t.Errorf("attempt Err() = %v, call Err() = %v: want only the attempt past its deadline", attempt.Err(), call.Err())
+	}
+	attempt.Stop()
+	call.Stop()
+	call.mu.Lock()
+	n := len(call.after)
+	call.mu.Unlock()
+	if n != 0 || listLen(t, outer) != 0 || listLen(t, inner) != 0 || listLen(t, short) != 0 {
+		t.Errorf("left behind: %d registered functions, lists %d %d %d", n, listLen(t, outer), listLen(t, inner), listLen(t, short))
+	}
+}
+
+// TestConcurrent starts and stops contexts from many goroutines while others run
+// out: each ends the way it should, and the list ends empty (run with -race).
+func TestConcurrent(t *testing.T) {
+	w := New(2 * time.Millisecond)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				c := w.Start(context.Background())
+				if (g+i)%3 == 0 {
+					<-c.Done()
+					if c.Err() != context.DeadlineExceeded {
+						t.Errorf("expired context: Err() = %v", c.Err())
+					}
+				}
+				c.Stop()
+				if c.Err() == nil {
+					t.Error("a stopped context has not ended")
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := listLen(t, w); n != 0 {
+		t.Errorf("%d contexts left on the list", n)
+	}
+}
+
+// TestOneTimer: a watcher arms its timer once for a run of contexts that stop
+// before their deadline, not once per context.
+func TestOneTimer(t *testing.T) {
+	w := New(time.Hour)
+	c := w.Start(context.Background())
+	c.Stop()
+	timer := w.timer
+	for range 100 {
+		w.Start(context.Background()).Stop()
+	}
+	if w.timer != timer || !w.armed {
+		t.Error("the timer was replaced or disarmed")
+	}
+	if n := listLen(t, w); n != 0 {
+		t.Errorf("%d contexts left on the list", n)
+	}
+}
+
+// TestOverHTTP: a request carrying a Context past its deadline fails over real
+// loopback HTTP with an error matching context.DeadlineExceeded, and the server
+// sees the request end.
+func TestOverHTTP(t *testing.T) {
+	gone := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		close(gone)
+	}))
+	defer srv.Close()
+	c := New(20 * time.Millisecond).Start(context.Background())
+	defer c.Stop()
+	req, _ := http.NewRequestWithContext(c, http.MethodGet, srv.URL, nil)
+	_, err := srv.Client().Do(req)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want one matching context.DeadlineExceeded", err)
+	}
+	<-gone
+}
+
+func TestNewPanicsOnNoTimeout(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("New(0) did not panic")
+		}
+	}()
+	New(0)
+}
