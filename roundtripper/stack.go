@@ -2,7 +2,6 @@ package roundtripper
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -248,20 +247,8 @@ func (p *perAttempt) send(r *http.Request, attempt *deadline.Context, owned bool
 		return nil, err
 	}
 	// The timeout covers the body too: reading it ends with Close.
-	resp.Body = &attemptBody{ReadCloser: resp.Body, attempt: attempt}
+	resp.Body = attempt.Body(resp.Body)
 	return resp, nil
-}
-
-// attemptBody stops the attempt's bounded context when the body is closed.
-type attemptBody struct {
-	io.ReadCloser
-	attempt *deadline.Context
-}
-
-func (b *attemptBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.attempt.Stop()
-	return err
 }
 
 // withTelemetry sends the metrics and spans of every layer below to the stack's

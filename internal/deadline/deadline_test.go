@@ -3,8 +3,10 @@ package deadline
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -245,6 +247,24 @@ func TestOverHTTP(t *testing.T) {
 		t.Errorf("err = %v, want one matching context.DeadlineExceeded", err)
 	}
 	<-gone
+}
+
+// TestBody: closing the body a context wraps stops it; the body reads through.
+func TestBody(t *testing.T) {
+	w := New(time.Hour)
+	c := w.Start(context.Background())
+	body := c.Body(io.NopCloser(strings.NewReader("reply")))
+	b, err := io.ReadAll(body)
+	if err != nil || string(b) != "reply" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	if c.Err() != nil {
+		t.Fatal("the context ended before the body was closed")
+	}
+	body.Close()
+	if c.Err() != context.Canceled || listLen(t, w) != 0 {
+		t.Errorf("after Close: Err() = %v, %d on the list", c.Err(), listLen(t, w))
+	}
 }
 
 func TestNewPanicsOnNoTimeout(t *testing.T) {
