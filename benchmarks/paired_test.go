@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/authwire/authwire/provider"
 	"github.com/authwire/authwire/roundtripper"
 	"github.com/authwire/authwire/tokensource"
 )
@@ -28,6 +29,15 @@ var frameworkStack = vendor{name: "full", stack: func(tb testing.TB) roundtrippe
 	ts := tokensource.New(newStaticTokens())
 	tb.Cleanup(func() { ts.Close() })
 	return roundtripper.Config{Token: ts, Signer: nopSigner}
+}}
+
+// attemptStack is the framework row with the per-attempt timeout every provider
+// client sets (provider.DefaultAttemptTimeout): retry → limiter → breaker →
+// token/re-auth → per-attempt → signer (a no-op) → base.
+var attemptStack = vendor{name: "full+attempt", stack: func(tb testing.TB) roundtripper.Config {
+	cfg := frameworkStack.stack(tb)
+	cfg.AttemptTimeout = provider.DefaultAttemptTimeout
+	return cfg
 }}
 
 // tokenOnlyStack is retry → limiter → breaker → token → base: no layer needs the
@@ -72,6 +82,8 @@ func pairedCases() []pairedCase {
 	cs := []pairedCase{
 		authwireCase("GET", http.MethodGet, nil, frameworkStack, "/api/call"),
 		authwireCase("POST1KB", http.MethodPost, payload, frameworkStack, "/api/call"),
+		authwireCase("GET", http.MethodGet, nil, attemptStack, "/api/call"),
+		authwireCase("POST1KB", http.MethodPost, payload, attemptStack, "/api/call"),
 		authwireCase("GET", http.MethodGet, nil, tokenOnlyStack, "/api/call"),
 		authwireCase("POST1KB", http.MethodPost, payload, tokenOnlyStack, "/api/call"),
 		authwireCase("POST1MB", http.MethodPost, payload1MB, tokenOnlyStack, "/api/call"),
