@@ -267,6 +267,16 @@ func TestBody(t *testing.T) {
 	}
 }
 
+// TestAllocs: a context that stops before its deadline costs itself and its Done
+// channel, and no timer: the point of the package.
+func TestAllocs(t *testing.T) {
+	w := New(time.Hour)
+	w.Start(context.Background()).Stop() // arms the timer once
+	if n := testing.AllocsPerRun(200, func() { w.Start(context.Background()).Stop() }); n > 2 {
+		t.Errorf("Start and Stop allocate %v times, want 2", n)
+	}
+}
+
 func TestNewPanicsOnNoTimeout(t *testing.T) {
 	defer func() {
 		if recover() == nil {
