@@ -61,6 +61,7 @@ func New(timeout time.Duration) *Watcher {
 // context.DeadlineExceeded.
 type Context struct {
 	parent   context.Context
+	up       *Context // parent, when it is a Context
 	w        *Watcher
 	deadline time.Time
 	done     chan struct{}
@@ -71,6 +72,10 @@ type Context struct {
 	after      []afterFn   // to run when c ends
 	inline     [1]afterFn  // after's first backing array
 	seq        uint64
+	kids       *Context // started from c and not ended: a list through kprev, knext
+
+	kprev, knext *Context // in up's kids; guarded by up.mu
+	kin          bool
 
 	prev, next *Context // in w's list; guarded by w.mu
 	listed     bool
@@ -90,19 +95,27 @@ type afterFn struct {
 func (w *Watcher) Start(parent context.Context) *Context {
 	c := &Context{parent: parent, w: w, done: make(chan struct{})}
 	c.after = c.inline[:0]
-	if parent.Done() != nil {
+	if p, ok := parent.(*Context); ok {
+		// A bounded call's attempt: on its parent's list of kids, which costs
+		// no allocation, rather than a function registered with it.
+		p.mu.Lock()
+		if err := p.err; err != nil {
+			p.mu.Unlock()
+			c.end(err)
+			return c
+		}
+		c.up, c.kin, c.knext = p, true, p.kids
+		if p.kids != nil {
+			p.kids.kprev = c
+		}
+		p.kids = c
+		p.mu.Unlock()
+	} else if parent.Done() != nil {
 		if err := parent.Err(); err != nil {
 			c.end(err)
 			return c
 		}
-		var stop func() bool
-		if p, ok := parent.(*Context); ok {
-			// A bounded call's attempt: registered directly, without the
-			// context that context.AfterFunc would make around it.
-			stop = p.AfterFunc(func() { c.end(p.Err()) })
-		} else {
-			stop = context.AfterFunc(parent, func() { c.end(parent.Err()) })
-		}
+		stop := context.AfterFunc(parent, func() { c.end(parent.Err()) })
 		c.mu.Lock()
 		c.stopParent = stop
 		c.mu.Unlock()
@@ -142,9 +155,10 @@ func (c *Context) Stop() {
 	c.end(context.Canceled)
 }
 
-// end ends c with err, once: it closes Done and runs the functions registered
-// with AfterFunc. Those are package context's: each ends one child context, takes
-// no lock of c and does not block.
+// end ends c with err, once: it closes Done, runs the functions registered with
+// AfterFunc (package context's: each ends one child context, takes no lock of c
+// and does not block), ends c's kids and leaves its parent's list. No lock is
+// held while another context's is taken.
 func (c *Context) end(err error) {
 	c.mu.Lock()
 	if c.err != nil {
@@ -153,14 +167,37 @@ func (c *Context) end(err error) {
 	}
 	c.err = err
 	close(c.done)
-	after, stopParent := c.after, c.stopParent
-	c.after = nil
+	after, stopParent, kids := c.after, c.stopParent, c.kids
+	c.after, c.kids = nil, nil
+	for k := kids; k != nil; k = k.knext {
+		k.kin = false // no one else touches the detached list now
+	}
 	c.mu.Unlock()
 	for _, a := range after {
 		a.f()
 	}
+	for k := kids; k != nil; {
+		next := k.knext
+		k.end(err)
+		k = next
+	}
 	if stopParent != nil {
 		stopParent()
+	}
+	if p := c.up; p != nil {
+		p.mu.Lock()
+		if c.kin {
+			if c.kprev == nil {
+				p.kids = c.knext
+			} else {
+				c.kprev.knext = c.knext
+			}
+			if c.knext != nil {
+				c.knext.kprev = c.kprev
+			}
+			c.kprev, c.knext, c.kin = nil, nil, false
+		}
+		p.mu.Unlock()
 	}
 }
 

@@ -174,12 +174,70 @@ func TestNested(t *testing.T) {
 		t.Errorf("attempt Err() = %v, call Err() = %v: want only the attempt past its deadline", attempt.Err(), call.Err())
 	}
 	attempt.Stop()
-	call.Stop()
 	call.mu.Lock()
-	n := len(call.after)
+	kids, n := call.kids, len(call.after)
 	call.mu.Unlock()
-	if n != 0 || listLen(t, outer) != 0 || listLen(t, inner) != 0 || listLen(t, short) != 0 {
-		t.Errorf("left behind: %d registered functions, lists %d %d %d", n, listLen(t, outer), listLen(t, inner), listLen(t, short))
+	call.Stop()
+	if kids != nil || n != 0 || listLen(t, outer) != 0 || listLen(t, inner) != 0 || listLen(t, short) != 0 {
+		t.Errorf("left behind: kids %v, %d registered functions, lists %d %d %d", kids != nil, n, listLen(t, outer), listLen(t, inner), listLen(t, short))
+	}
+
+	// A call that has ended starts only ended attempts.
+	call = outer.Start(context.Background())
+	call.Stop()
+	if attempt = inner.Start(call); attempt.Err() != context.Canceled {
+		t.Errorf("attempt of an ended call: Err() = %v", attempt.Err())
+	}
+	attempt.Stop()
+}
+
+// TestNestedConcurrent: attempts start and stop under one call while the call
+// ends; every attempt ends, none is left on the call's list (run with -race).
+func TestNestedConcurrent(t *testing.T) {
+	outer, inner := New(time.Hour), New(time.Hour)
+	for range 50 {
+		call := outer.Start(context.Background())
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				for i := range 20 {
+					a := inner.Start(call)
+					if (g+i)%2 == 0 {
+						a.Stop()
+					} else {
+						defer a.Stop()
+					}
+				}
+			})
+		}
+		wg.Go(call.Stop)
+		wg.Wait()
+		for range 8 { // the deferred Stops ran; every attempt has ended
+			if a := inner.Start(call); a.Err() == nil {
+				t.Fatal("an attempt of an ended call has not ended")
+			}
+		}
+		call.mu.Lock()
+		kids := call.kids
+		call.mu.Unlock()
+		if kids != nil {
+			t.Fatal("attempts left on an ended call's list")
+		}
+	}
+	if listLen(t, inner) != 0 || listLen(t, outer) != 0 {
+		t.Error("contexts left on a watcher's list")
+	}
+}
+
+// TestNestedAllocs: an attempt started from a call costs no more than one
+// started from the background.
+func TestNestedAllocs(t *testing.T) {
+	outer, inner := New(time.Hour), New(time.Hour)
+	call := outer.Start(context.Background())
+	defer call.Stop()
+	inner.Start(call).Stop()
+	if n := testing.AllocsPerRun(200, func() { inner.Start(call).Stop() }); n > 2 {
+		t.Errorf("an attempt under a call allocates %v times, want 2", n)
 	}
 }
 
