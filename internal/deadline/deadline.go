@@ -18,7 +18,8 @@
 // that ends early only leaves the list. A [Context] is its own cancellation: it
 // implements the AfterFunc method that package context looks for, so a child
 // context (net/http makes one per request) is ended by it directly, without a
-// goroutine and without a map.
+// goroutine and without a map; a Context started from another (an attempt
+// within a bounded call) goes on its parent's list of children.
 package deadline
 
 import (
@@ -101,6 +102,7 @@ func (w *Watcher) Start(parent context.Context) *Context {
 		p.mu.Lock()
 		if err := p.err; err != nil {
 			p.mu.Unlock()
+			c.deadline = time.Now().Add(w.timeout)
 			c.end(err)
 			return c
 		}
@@ -112,6 +114,7 @@ func (w *Watcher) Start(parent context.Context) *Context {
 		p.mu.Unlock()
 	} else if parent.Done() != nil {
 		if err := parent.Err(); err != nil {
+			c.deadline = time.Now().Add(w.timeout)
 			c.end(err)
 			return c
 		}

@@ -188,6 +188,9 @@ func TestNested(t *testing.T) {
 	if attempt = inner.Start(call); attempt.Err() != context.Canceled {
 		t.Errorf("attempt of an ended call: Err() = %v", attempt.Err())
 	}
+	if d, _ := attempt.Deadline(); d.IsZero() {
+		t.Error("an attempt of an ended call has no deadline")
+	}
 	attempt.Stop()
 }
 
