@@ -13,7 +13,10 @@
 // A [Watcher] keeps its running contexts in one list in deadline order — they all
 // have the same timeout, so that is the order they started in — and a single
 // timer armed for the earliest deadline, moved on only when it fires. A context
-// that ends early only leaves the list.
+// that ends early only leaves the list. [Watcher.StartBy] starts the rare
+// context that must end earlier (the next hop of a redirected call, which has
+// only what is left of the first hop's time): it is put in its place from the
+// end of the list, and moves the timer if it is now the earliest.
 //
 // A [Context]'s cancellation is a context.WithCancelCause of its parent, which
 // package context finds under any context derived from it, values included, and
@@ -40,6 +43,7 @@ type Watcher struct {
 	head, tail *Context    // started, not stopped, not expired; deadline order
 	timer      *time.Timer // fires at the earliest deadline, or earlier
 	armed      bool        // timer is pending
+	due        time.Time   // when the timer fires, if armed
 }
 
 // New returns a Watcher whose contexts end timeout after they start. timeout
@@ -79,28 +83,52 @@ type Context struct {
 // must call Stop when the work it bounds is done, as it would call the cancel
 // function of context.WithTimeout.
 func (w *Watcher) Start(parent context.Context) *Context {
+	return w.start(parent, time.Time{})
+}
+
+// StartBy is [Watcher.Start] for work that continues one already bounded: the
+// context ends at by, if that is earlier than w's timeout from now. A client
+// following a redirect gives the next request what is left of the first one's
+// time, as http.Client.Timeout does.
+func (w *Watcher) StartBy(parent context.Context, by time.Time) *Context {
+	return w.start(parent, by)
+}
+
+func (w *Watcher) start(parent context.Context, by time.Time) *Context {
 	c := &Context{w: w}
 	c.Context, c.cancel = context.WithCancelCause(parent)
 	w.mu.Lock()
 	// The deadline is read under the lock, so that the list stays in deadline
 	// order however many goroutines start contexts at once.
-	c.deadline = time.Now().Add(w.timeout)
-	c.listed = true
-	if w.tail == nil {
-		w.head = c
-	} else {
-		w.tail.next, c.prev = c, w.tail
+	now := time.Now()
+	c.deadline = now.Add(w.timeout)
+	if !by.IsZero() && by.Before(c.deadline) {
+		c.deadline = by
 	}
-	w.tail = c
-	if !w.armed {
-		w.armed = true
+	c.listed = true
+	// A context started by Start goes last; one started by StartBy may go
+	// before some, found from the end.
+	at := w.tail
+	for at != nil && at.deadline.After(c.deadline) {
+		at = at.prev
+	}
+	w.insertAfter(at, c)
+	if !w.armed || c.deadline.Before(w.due) {
+		w.armed, w.due = true, c.deadline
 		if w.timer == nil {
-			w.timer = time.AfterFunc(w.timeout, w.fire)
+			w.timer = time.AfterFunc(c.deadline.Sub(now), w.fire)
 		} else {
-			w.timer.Reset(w.timeout)
+			w.timer.Reset(c.deadline.Sub(now))
 		}
 	}
 	w.mu.Unlock()
+	return c
+}
+
+// Find returns the context of w that ctx is or is derived from, or nil: the
+// context that bounded an earlier request, found from that request's context.
+func (w *Watcher) Find(ctx context.Context) *Context {
+	c, _ := ctx.Value(w).(*Context)
 	return c
 }
 
@@ -155,9 +183,34 @@ func (c *Context) Err() error {
 	return err
 }
 
+// Value implements context.Context: c itself for its watcher (see
+// [Watcher.Find]), the parent's value for any other key.
+func (c *Context) Value(key any) any {
+	if w, ok := key.(*Watcher); ok && w == c.w {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
 // String names c as package context names its own contexts.
 func (c *Context) String() string {
 	return "deadline.Context(" + time.Until(c.deadline).String() + ")"
+}
+
+// insertAfter puts c on w's list after at, or first when at is nil; w.mu is
+// held.
+func (w *Watcher) insertAfter(at, c *Context) {
+	c.prev = at
+	if at == nil {
+		c.next, w.head = w.head, c
+	} else {
+		c.next, at.next = at.next, c
+	}
+	if c.next == nil {
+		w.tail = c
+	} else {
+		c.next.prev = c
+	}
 }
 
 // unlink takes c off w's list; w.mu is held.
@@ -189,7 +242,7 @@ func (w *Watcher) fire() {
 		due = append(due, c)
 	}
 	if w.head != nil {
-		w.armed = true
+		w.armed, w.due = true, w.head.deadline
 		w.timer.Reset(w.head.deadline.Sub(now))
 	}
 	w.mu.Unlock()

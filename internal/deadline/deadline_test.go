@@ -187,6 +187,89 @@ func TestNested(t *testing.T) {
 	attempt.Stop()
 }
 
+// TestStartBy: a context started by an earlier time than the watcher's timeout
+// ends by then, even though contexts with later deadlines were started before it
+// and the timer was armed for them; it goes on the list in deadline order. A
+// later time than the timeout does not extend it.
+func TestStartBy(t *testing.T) {
+	w := New(time.Hour)
+	long := w.Start(context.Background())
+	defer long.Stop()
+	first := time.Now().Add(20 * time.Millisecond)
+	tests := []struct {
+		name string
+		by   time.Time
+		want time.Duration // the most the deadline may be from now
+	}{
+		{"earlier than the timeout", first, 20 * time.Millisecond},
+		{"earlier still, behind two", first.Add(-10 * time.Millisecond), 10 * time.Millisecond},
+		{"later than the timeout", time.Now().Add(2 * time.Hour), time.Hour},
+		{"zero", time.Time{}, time.Hour},
+	}
+	var started []*Context
+	for _, tt := range tests {
+		c := w.StartBy(context.Background(), tt.by)
+		started = append(started, c)
+		if d, _ := c.Deadline(); time.Until(d) > tt.want || (!tt.by.IsZero() && tt.by.Before(d)) {
+			t.Errorf("%s: deadline in %v, want at most %v and no later than by", tt.name, time.Until(d), tt.want)
+		}
+	}
+	if n := listLen(t, w); n != 5 {
+		t.Fatalf("%d contexts on the list, want 5", n)
+	}
+	for _, c := range started[:2] {
+		select { // the timer, armed for an hour, must have been moved
+		case <-c.Done():
+		case <-time.After(time.Minute):
+			t.Fatal("a context started by an earlier time has not ended")
+		}
+		if c.Err() != context.DeadlineExceeded {
+			t.Errorf("Err() = %v, want context.DeadlineExceeded", c.Err())
+		}
+	}
+	if long.Err() != nil || started[2].Err() != nil || started[3].Err() != nil {
+		t.Error("a context with an hour left has ended")
+	}
+	for _, c := range started {
+		c.Stop()
+	}
+	if n := listLen(t, w); n != 1 {
+		t.Errorf("%d contexts on the list, want the first one only", n)
+	}
+}
+
+// TestFind: a watcher finds its context from any context derived from it,
+// through values and other cancellations, and no other watcher's.
+func TestFind(t *testing.T) {
+	type key struct{}
+	w, other := New(time.Hour), New(time.Hour)
+	c := w.Start(context.Background())
+	defer c.Stop()
+	o := other.Start(c)
+	defer o.Stop()
+	derived, cancel := context.WithCancel(context.WithValue(o, key{}, "v"))
+	defer cancel()
+	tests := []struct {
+		name string
+		w    *Watcher
+		ctx  context.Context
+		want *Context
+	}{
+		{"itself", w, c, c},
+		{"derived through values and another watcher", w, derived, c},
+		{"the other watcher's", other, derived, o},
+		{"not derived", w, context.Background(), nil},
+	}
+	for _, tt := range tests {
+		if got := tt.w.Find(tt.ctx); got != tt.want {
+			t.Errorf("%s: Find = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if derived.Value(key{}) != "v" {
+		t.Error("a value under the Context is lost")
+	}
+}
+
 // TestConcurrent starts and stops contexts from many goroutines while others run
 // out: each ends the way it should, and the list ends empty (run with -race).
 func TestConcurrent(t *testing.T) {
