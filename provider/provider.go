@@ -37,6 +37,7 @@ type Client struct {
 	redirect   func(*http.Request, []*http.Request) error
 	timeout    time.Duration
 	call       *deadline.Watcher // bounds each Do by timeout; nil for none
+	bounded    http.RoundTripper // rt within the timeout, for HTTPClient
 	classifier outcome.Classifier
 	envelope   *outcome.Envelope
 	tokens     *tokensource.Source
@@ -135,6 +136,10 @@ func New(spec Spec, opts Options) (*Client, error) {
 	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
+	}
+	c.bounded = c.rt
+	if c.call != nil {
+		c.bounded = callBound{c}
 	}
 	return c, nil
 }
@@ -243,12 +248,52 @@ func (c *Client) URL(path string) (string, error) {
 }
 
 // HTTPClient returns a new *http.Client on the full stack each time, with the
-// overall Timeout and the wrapped client's Jar and CheckRedirect: the caller may
-// change it without affecting the provider. Requests to hosts other than the
-// BaseURLs go out without credentials, limiter or breaker.
+// wrapped client's Jar and CheckRedirect: the caller may change it without
+// affecting the provider. Requests to hosts other than the BaseURLs go out
+// without credentials, limiter or breaker.
+//
+// The overall Timeout bounds each call as http.Client.Timeout would, from the
+// first request to the closing of the last response body, redirects included;
+// but it is applied by the client's Transport, and the client's own Timeout is
+// left zero. For any transport but its own, net/http implements
+// http.Client.Timeout with a timer, a goroutine and about a dozen allocations
+// per request; the Transport shares one timer between all calls. A Timeout the
+// caller sets on the client applies as well.
 func (c *Client) HTTPClient() *http.Client {
-	return &http.Client{Transport: c.rt, Jar: c.jar, CheckRedirect: c.redirect, Timeout: c.timeout}
+	return &http.Client{Transport: c.bounded, Jar: c.jar, CheckRedirect: c.redirect}
 }
+
+// callBound is the stack with the overall timeout inside it, for
+// [Client.HTTPClient].
+type callBound struct{ c *Client }
+
+func (b callBound) RoundTrip(req *http.Request) (*http.Response, error) {
+	call := b.c.startCall(req)
+	resp, err := b.c.rt.RoundTrip(req.WithContext(call))
+	if err != nil {
+		call.Stop()
+		return nil, err
+	}
+	resp.Body = call.Body(resp.Body) // the timeout covers reading it
+	return resp, nil
+}
+
+// startCall bounds req by the overall timeout from now or, when req is the next
+// hop of a redirect (http.Client sets its Response), by what is left of the time
+// of the hop before it, found from that hop's request.
+func (c *Client) startCall(req *http.Request) *deadline.Context {
+	if prev := req.Response; prev != nil && prev.Request != nil {
+		if first := c.call.Find(prev.Request.Context()); first != nil {
+			by, _ := first.Deadline()
+			return c.call.StartBy(req.Context(), by)
+		}
+	}
+	return c.call.Start(req.Context())
+}
+
+// Timeout returns the overall timeout of a call through [Client.Do] or
+// [Client.HTTPClient] (zero for none).
+func (c *Client) Timeout() time.Duration { return max(c.timeout, 0) }
 
 // Transport returns the full stack as an http.RoundTripper (no overall timeout:
 // that is the http.Client's or the caller's context's).

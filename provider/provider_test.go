@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -159,13 +160,94 @@ func TestHTTPClientIsACopy(t *testing.T) {
 	hc := c.HTTPClient()
 	hc.Timeout = time.Nanosecond
 	hc.Transport = http.NewFileTransport(http.Dir("/nonexistent"))
-	if got := c.HTTPClient(); got == hc || got.Timeout != 5*time.Second || got.Transport == hc.Transport {
+	if got := c.HTTPClient(); got == hc || got.Timeout != 0 || got.Transport == hc.Transport {
 		t.Fatalf("HTTPClient() = %+v after changing an earlier copy", got)
 	}
 	if _, err := c.DoJSON(context.Background(), http.MethodPost, "/x", nil, nil); err != nil {
 		t.Fatalf("the provider's calls changed with the copy: %v", err)
 	}
 }
+
+// TestHTTPClientTimeout: the overall timeout bounds a call through the client
+// HTTPClient returns, over real loopback HTTP, though its Timeout field is zero:
+// waiting for the headers, reading a stalled body, and across a redirect, whose
+// next hop gets only what is left of the first hop's time.
+func TestHTTPClientTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	stall := func(r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}
+	v := newVendor(t, func(w http.ResponseWriter, r *http.Request) bool {
+		switch r.URL.Path {
+		case "/slow":
+			stall(r)
+		case "/stalled-body":
+			// More than the stack reads to classify: the rest streams to the
+			// caller, whose read stalls.
+			w.Write([]byte(strings.Repeat(" ", outcome.MaxBody+1)))
+			w.(http.Flusher).Flush()
+			stall(r)
+		case "/moved":
+			http.Redirect(w, r, "/slow", http.StatusFound)
+		default:
+			return false
+		}
+		return true
+	})
+	// The deadline of every request as it goes on the wire, hop by hop.
+	var mu sync.Mutex
+	var deadlines []time.Time
+	record := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		d, ok := req.Context().Deadline()
+		if !ok {
+			t.Errorf("%s went out without a deadline", req.URL.Path)
+		}
+		mu.Lock()
+		deadlines = append(deadlines, d)
+		mu.Unlock()
+		return http.DefaultTransport.RoundTrip(req)
+	})
+	c := newClient(t, spec(v.URL), provider.Options{Timeout: 200 * time.Millisecond, AttemptTimeout: -1, Transport: record,
+		Retry: &retry.Policy{MaxAttempts: 1}})
+	hc := c.HTTPClient()
+	if hc.Timeout != 0 {
+		t.Fatalf("HTTPClient().Timeout = %v: net/http would time each request itself", hc.Timeout)
+	}
+
+	_, err := hc.Get(v.URL + "/slow")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("slow headers: err = %v, want the deadline", err)
+	}
+	resp, err := hc.Get(v.URL + "/stalled-body")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("stalled body: err = %v, want the deadline", err)
+	}
+
+	mu.Lock()
+	deadlines = deadlines[:0]
+	mu.Unlock()
+	if _, err := hc.Get(v.URL + "/moved"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("redirected to a slow path: err = %v, want the deadline", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(deadlines) != 2 || !deadlines[1].Equal(deadlines[0]) {
+		t.Errorf("deadlines of the first hop and the next = %v, want two, equal", deadlines)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // TestCredentialsOnlyOverTLS: a non-loopback http origin is refused when the
 // client is built, before anything is sent; https and loopback http are fine;

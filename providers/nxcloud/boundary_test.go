@@ -122,8 +122,11 @@ func TestNeverAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer def.Close()
-	if got := def.HTTPClient().Timeout; got != provider.DefaultTimeout {
+	if got := def.Timeout(); got != provider.DefaultTimeout {
 		t.Errorf("default overall timeout = %v, want the kit's %v", got, provider.DefaultTimeout)
+	}
+	if got := def.HTTPClient().Timeout; got != 0 {
+		t.Errorf("HTTPClient().Timeout = %v: the client's transport applies the overall timeout", got)
 	}
 }
 
