@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -121,6 +122,12 @@ func TestConsecutiveFailuresOnly(t *testing.T) {
 
 // TestRecoveredBreakerCountsAgain: after half-open → closed, the breaker opens
 // again on the next run of failures.
+//
+// gobreaker times the open state on the wall clock, and the test needs a short
+// timeout to get to half-open; so what it checks is the state changes, recorded
+// as gobreaker makes them, not a State read after the fact: a stall longer than
+// the timeout between the failures and such a read would find the breaker
+// already half-open.
 func TestRecoveredBreakerCountsAgain(t *testing.T) {
 	var fail atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +136,25 @@ func TestRecoveredBreakerCountsAgain(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	set := breaker.NewSet(breaker.Config{ConsecutiveFailures: 2, Timeout: time.Millisecond})
+	var mu sync.Mutex
+	var changes []string
+	set := breaker.NewSet(breaker.Config{
+		ConsecutiveFailures: 2,
+		Timeout:             time.Millisecond,
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			mu.Lock()
+			defer mu.Unlock()
+			changes = append(changes, from.String()+"->"+to.String())
+		},
+	})
+	// took returns the state changes since the last call.
+	took := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		got := strings.Join(changes, " ")
+		changes = nil
+		return got
+	}
 	c := &http.Client{Transport: &breaker.Transport{Set: set, Key: func(*http.Request) string { return "k" }}}
 	get := func() error {
 		resp, err := c.Get(srv.URL)
@@ -140,26 +165,40 @@ func TestRecoveredBreakerCountsAgain(t *testing.T) {
 	}
 	for round := range 3 {
 		fail.Store(true)
-		get()
-		get()
-		if set.State("k") != gobreaker.StateOpen {
-			t.Fatalf("round %d: two failures did not open the breaker", round)
+		if err := get(); err != nil {
+			t.Fatalf("round %d: first failure: %v", round, err)
+		}
+		if got := took(); got != "" {
+			t.Fatalf("round %d: one failure changed the state: %s", round, got)
+		}
+		if err := get(); err != nil {
+			t.Fatalf("round %d: second failure: %v", round, err)
+		}
+		if got := took(); got != "closed->open" {
+			t.Fatalf("round %d: two failures changed the state %q, want closed->open", round, got)
 		}
 		fail.Store(false)
-		// gobreaker reads the wall clock: wait out its 1 ms open timeout.
+		// Wait out the 1 ms open timeout.
 		for set.State("k") == gobreaker.StateOpen {
 			time.Sleep(time.Millisecond)
 		}
 		if err := get(); err != nil {
 			t.Fatalf("round %d: the probe failed: %v", round, err)
 		}
+		// A closed breaker with no Interval has no timer: this read is not racy.
 		if set.State("k") != gobreaker.StateClosed {
 			t.Fatalf("round %d: a good probe did not close the breaker", round)
+		}
+		if got := took(); got != "open->half-open half-open->closed" {
+			t.Fatalf("round %d: the probe changed the state %q, want open->half-open half-open->closed", round, got)
 		}
 		for range 10 {
 			if err := get(); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if got := took(); got != "" {
+			t.Fatalf("round %d: successes changed the state: %s", round, got)
 		}
 	}
 }

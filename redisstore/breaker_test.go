@@ -105,9 +105,40 @@ func replicaSets(t *testing.T, url, prefix string, n int, cfg breaker.Config) []
 // breaker of the two others before their next request, which is refused
 // without reaching the vendor. Then, once the timeout has passed, the
 // half-open breaker lets exactly MaxRequests probes through across the fleet.
+//
+// The open state is timed on Redis's clock, not the test's. The refusal is
+// checked on breakers that stay open a minute, so that no stall of the test
+// can have half-opened them first; the probes on breakers that stay open
+// 200 ms, for a vendor of their own (another breaker key).
 func TestBreakerOutageOpensEveryReplica(t *testing.T) {
 	onEachRedis(t, func(t *testing.T, url string) {
 		_, prefix := testRedisAt(t, url)
+		clientsOf := func(sets []*breaker.Set) []*http.Client {
+			clients := make([]*http.Client, len(sets))
+			for i, s := range sets {
+				clients[i] = &http.Client{Transport: &breaker.Transport{Set: s}}
+			}
+			return clients
+		}
+
+		down := &flaky{}
+		down.failing.Store(true)
+		downSrv := httptest.NewServer(down)
+		defer downSrv.Close()
+		clients := clientsOf(replicaSets(t, url, prefix, 3, breaker.Config{ConsecutiveFailures: 3, Timeout: time.Minute, MaxRequests: 2}))
+		for range 3 {
+			_, _ = get(clients[0], downSrv.URL)
+		}
+		hits := down.hits.Load()
+		for i, c := range clients[1:] {
+			if _, err := get(c, downSrv.URL); !errors.Is(err, breaker.ErrOpen) {
+				t.Fatalf("replica %d after replica 0 saw the outage: %v, want ErrOpen", i+1, err)
+			}
+		}
+		if n := down.hits.Load() - hits; n != 0 {
+			t.Fatalf("%d requests reached the vendor through the open breaker", n)
+		}
+
 		vendor := &flaky{}
 		var hold atomic.Bool
 		release := make(chan struct{})
@@ -120,22 +151,10 @@ func TestBreakerOutageOpensEveryReplica(t *testing.T) {
 		defer srv.Close()
 		const timeout = 200 * time.Millisecond
 		sets := replicaSets(t, url, prefix, 3, breaker.Config{ConsecutiveFailures: 3, Timeout: timeout, MaxRequests: 2})
-		clients := make([]*http.Client, len(sets))
-		for i, s := range sets {
-			clients[i] = &http.Client{Transport: &breaker.Transport{Set: s}}
-		}
+		clients = clientsOf(sets)
 		vendor.failing.Store(true)
 		for range 3 {
 			_, _ = get(clients[0], srv.URL)
-		}
-		hits := vendor.hits.Load()
-		for i, c := range clients[1:] {
-			if _, err := get(c, srv.URL); !errors.Is(err, breaker.ErrOpen) {
-				t.Fatalf("replica %d after replica 0 saw the outage: %v, want ErrOpen", i+1, err)
-			}
-		}
-		if n := vendor.hits.Load() - hits; n != 0 {
-			t.Fatalf("%d requests reached the vendor through the open breaker", n)
 		}
 
 		// Half-open, fleet-wide: of 12 requests at once from 3 replicas, 2 probe.

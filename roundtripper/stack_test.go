@@ -270,54 +270,83 @@ func TestRefusedConnectionIsRetriedEvenForPost(t *testing.T) {
 	}
 }
 
+// TestBreakerOpensHalfOpensAndCloses: three failures open the breaker, which
+// then refuses without sending; after its timeout one probe goes, and its
+// success closes it.
+//
+// gobreaker times the open state on the wall clock. The refusal is checked on a
+// breaker whose timeout is an hour, so that no stall of the test can have
+// half-opened it first; the way back to closed on one whose timeout is 20 ms,
+// by the state changes as gobreaker makes them.
 func TestBreakerOpensHalfOpensAndCloses(t *testing.T) {
-	sc := &script{replies: []func(http.ResponseWriter){status(500), status(502), status(503), body(`{"code":0}`)}}
-	srv := httptest.NewServer(sc)
-	defer srv.Close()
-	var mu sync.Mutex
-	var changes []string
-	set := breaker.NewSet(breaker.Config{
-		ConsecutiveFailures: 3,
-		Timeout:             20 * time.Millisecond,
-		OnStateChange: func(_ string, from, to gobreaker.State) {
-			mu.Lock()
-			changes = append(changes, from.String()+"->"+to.String())
-			mu.Unlock()
-		},
-	})
-	client := stack(t, srv.URL, roundtripper.Config{
-		Breakers:   set,
-		BreakerKey: func(*http.Request) string { return "acme" },
-		Retry:      &retry.Policy{MaxAttempts: 1},
-	})
-	for range 3 {
-		resp, err := client.Get(srv.URL)
-		if err != nil {
-			t.Fatal(err)
+	type acme struct {
+		url     string
+		sc      *script
+		set     *breaker.Set
+		client  *http.Client
+		changes func() string
+	}
+	newAcme := func(timeout time.Duration) acme {
+		sc := &script{replies: []func(http.ResponseWriter){status(500), status(502), status(503), body(`{"code":0}`)}}
+		srv := httptest.NewServer(sc)
+		t.Cleanup(srv.Close)
+		var mu sync.Mutex
+		var changes []string
+		set := breaker.NewSet(breaker.Config{
+			ConsecutiveFailures: 3,
+			Timeout:             timeout,
+			OnStateChange: func(_ string, from, to gobreaker.State) {
+				mu.Lock()
+				changes = append(changes, from.String()+"->"+to.String())
+				mu.Unlock()
+			},
+		})
+		client := stack(t, srv.URL, roundtripper.Config{
+			Breakers:   set,
+			BreakerKey: func(*http.Request) string { return "acme" },
+			Retry:      &retry.Policy{MaxAttempts: 1},
+		})
+		for range 3 {
+			resp, err := client.Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
 		}
-		resp.Body.Close()
+		return acme{srv.URL, sc, set, client, func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			return strings.Join(changes, " ")
+		}}
 	}
-	_, err := client.Get(srv.URL)
-	if !errors.Is(err, breaker.ErrOpen) || sc.hits.Load() != 3 {
-		t.Fatalf("err = %v after %d sends, want ErrOpen without sending", err, sc.hits.Load())
+
+	open := newAcme(time.Hour)
+	if _, err := open.client.Get(open.url); !errors.Is(err, breaker.ErrOpen) || open.sc.hits.Load() != 3 {
+		t.Fatalf("err = %v after %d sends, want ErrOpen without sending", err, open.sc.hits.Load())
 	}
-	// gobreaker reads the wall clock; wait for its 20 ms timeout.
+
+	a := newAcme(20 * time.Millisecond)
+	if got := a.changes(); got != "closed->open" {
+		t.Fatalf("state changes after three failures: %q, want closed->open", got)
+	}
 	deadline := time.Now().Add(5 * time.Second)
-	for set.State("acme") != gobreaker.StateHalfOpen && time.Now().Before(deadline) {
+	for a.set.State("acme") != gobreaker.StateHalfOpen && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	resp, err := client.Get(srv.URL)
+	resp, err := a.client.Get(a.url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if s := set.State("acme"); s != gobreaker.StateClosed {
+	// A closed breaker with no Interval has no timer: this read is not racy.
+	if s := a.set.State("acme"); s != gobreaker.StateClosed {
 		t.Fatalf("state = %v after a successful probe", s)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if got := strings.Join(changes, " "); got != "closed->open open->half-open half-open->closed" {
+	if got := a.changes(); got != "closed->open open->half-open half-open->closed" {
 		t.Fatalf("state changes: %s", got)
+	}
+	if n := a.sc.hits.Load(); n != 4 {
+		t.Fatalf("%d sends, want 3 failures and 1 probe", n)
 	}
 }
 
