@@ -109,7 +109,7 @@ func TestExistingHTTPClientIsHonoured(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	var redirects atomic.Int32
 	hc := &http.Client{
-		Timeout: 50 * time.Millisecond,
+		Timeout: time.Second, // short enough to wait out, long enough for the calls that must succeed
 		Jar:     jar,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			redirects.Add(1)
@@ -119,10 +119,10 @@ func TestExistingHTTPClientIsHonoured(t *testing.T) {
 	c := newClient(t, spec(v.URL), provider.Options{HTTPClient: hc})
 	ctx := context.Background()
 
-	// The 50 ms Timeout fires: the call fails with the deadline.
+	// The 1 s Timeout fires: the call fails with the deadline.
 	_, err := c.DoJSON(ctx, http.MethodPost, "/slow", map[string]int{"a": 1}, nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("slow call: err = %v, want the 50 ms deadline", err)
+		t.Errorf("slow call: err = %v, want the 1 s deadline", err)
 	}
 	// The Jar keeps the cookie and sends it back.
 	if _, err := c.DoJSON(ctx, http.MethodGet, "/set", nil, nil); err != nil {

@@ -131,7 +131,7 @@ func TestNeverAnswers(t *testing.T) {
 }
 
 // TestExistingHTTPClient: an *http.Client handed in through Config keeps its
-// 50 ms Timeout, its cookie Jar and its CheckRedirect, in the typed calls.
+// 1 s Timeout, its cookie Jar and its CheckRedirect, in the typed calls.
 func TestExistingHTTPClient(t *testing.T) {
 	var cookieSeen atomic.Bool
 	done := make(chan struct{})
@@ -162,7 +162,7 @@ func TestExistingHTTPClient(t *testing.T) {
 	jar, _ := cookiejar.New(nil)
 	var redirects atomic.Int32
 	errNoRedirect := errors.New("redirect refused by CheckRedirect")
-	hc := &http.Client{Timeout: 50 * time.Millisecond, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	hc := &http.Client{Timeout: time.Second, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		redirects.Add(1)
 		return errNoRedirect
 	}}
@@ -190,6 +190,6 @@ func TestExistingHTTPClient(t *testing.T) {
 	jar.SetCookies(u.URL, []*http.Cookie{{Name: "hang", Value: "1", Path: "/"}})
 	err = c.GetCode(ctx, phone, nxcloud.MethodSMS)
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, outcome.ErrUnknown) {
-		t.Errorf("GetCode against a slow vendor = %v, want the client's 50 ms Timeout as outcome unknown", err)
+		t.Errorf("GetCode against a slow vendor = %v, want the client's 1 s Timeout as outcome unknown", err)
 	}
 }

@@ -181,7 +181,7 @@ func TestRedirectNotFollowedIsAnError(t *testing.T) {
 	}
 }
 
-// TestExistingHTTPClient passes an *http.Client with a 50 ms Timeout, a cookie
+// TestExistingHTTPClient passes an *http.Client with a 1 s Timeout, a cookie
 // Jar and a CheckRedirect, and shows each honoured by the typed calls.
 func TestExistingHTTPClient(t *testing.T) {
 	sim := vertexplaytest.New(vertexplaytest.Config{})
@@ -212,7 +212,7 @@ func TestExistingHTTPClient(t *testing.T) {
 	t.Cleanup(func() { close(release) }) // runs first
 	jar, _ := cookiejar.New(nil)
 	var redirects atomic.Int64
-	hc := &http.Client{Timeout: 50 * time.Millisecond, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	hc := &http.Client{Timeout: time.Second, Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		redirects.Add(1)
 		return http.ErrUseLastResponse
 	}}
@@ -237,6 +237,6 @@ func TestExistingHTTPClient(t *testing.T) {
 
 	slow.Store(true)
 	if _, err := c.Games(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Games against a server that never answers: %v, want the 50 ms Timeout", err)
+		t.Fatalf("Games against a server that never answers: %v, want the 1 s Timeout", err)
 	}
 }
