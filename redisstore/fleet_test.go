@@ -259,19 +259,25 @@ func fleetLockLeaseExpiry(t *testing.T, url string) {
 	if err == nil {
 		t.Fatal("took the lock of a live holder")
 	}
-	// Killed, it stops renewing; the lock frees within one lease.
+	// Killed, it stops renewing; the lock frees within one lease. What says so
+	// is the time Redis gives the lock to live, on Redis's own clock: at most a
+	// lease, and nothing renews it any more. How long the take-over below took
+	// is only logged: on a loaded machine it says little.
 	_ = holder.Process.Kill()
+	_ = holder.Wait()
 	killed := time.Now()
-	ctx, cancel = context.WithTimeout(context.Background(), 3*lease)
+	// PTTL answers -2 for a lock already gone (freed: fine) and -1 for one
+	// that would never expire.
+	ttl, err := rdb.PTTL(context.Background(), prefix+"{acct}:lock").Result()
+	if err != nil || ttl == -1 || ttl > lease {
+		t.Fatalf("the dead holder's lock lives %v more (%v), want at most the lease %v", ttl, err, lease)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 10*lease) // a guard against a hang
 	defer cancel()
 	unlock, err := store.Lock(ctx, "acct")
 	if err != nil {
 		t.Fatalf("lock of a dead holder never freed: %v", err)
 	}
 	unlock()
-	d := time.Since(killed)
-	t.Logf("lock taken over %v after the holder was killed (lease %v)", d.Round(time.Millisecond), lease)
-	if d > lease+400*time.Millisecond {
-		t.Errorf("took %v, want at most the lease %v (+ polling)", d, lease)
-	}
+	t.Logf("lock taken over %v after the holder was killed (lease %v, %v left on the lock)", time.Since(killed).Round(time.Millisecond), lease, ttl)
 }

@@ -50,7 +50,8 @@ func TestDeadlineAfterSendIsUnknown(t *testing.T) {
 			srv, processed := slowVendor(t)
 			lim := ratelimit.NewAdaptive(ratelimit.Config{Rate: 1000, Burst: 1000})
 			rt := &retry.Transport{Base: &ratelimit.Transport{Limiter: lim, Base: srv.Client().Transport}}
-			ctx, cancel := context.WithTimeout(tc.ctx(context.Background()), 150*time.Millisecond)
+			// Long enough to send on a loaded test machine; the vendor holds its answer past it.
+			ctx, cancel := context.WithTimeout(tc.ctx(context.Background()), time.Second)
 			defer cancel()
 			req, _ := http.NewRequestWithContext(ctx, tc.method, srv.URL+"/transfer", strings.NewReader(`{"amount":100}`))
 			resp, err := rt.RoundTrip(req)
