@@ -1,11 +1,11 @@
 package redisstore_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,62 +103,55 @@ func replicaSets(t *testing.T, url, prefix string, n int, cfg breaker.Config) []
 
 // TestBreakerOutageOpensEveryReplica: the failures one replica sees open the
 // breaker of the two others before their next request, which is refused
-// without reaching the vendor. Then, once the timeout has passed, the
+// without reaching the vendor. Then, once the open state has run out, the
 // half-open breaker lets exactly MaxRequests probes through across the fleet.
 //
-// The open state is timed on Redis's clock, not the test's. The refusal is
-// checked on breakers that stay open a minute, so that no stall of the test
-// can have half-opened them first; the probes on breakers that stay open
-// 200 ms, for a vendor of their own (another breaker key).
+// The open state, and each half-open round (probes unanswered for that long
+// are given back), last the Timeout on Redis's clock, which a test cannot move.
+// So the Timeout is a minute, long enough that no stall of the test can run
+// either out, and the open state is ended by setting the breaker's expiry to
+// the past, as the minute running out would leave it.
 func TestBreakerOutageOpensEveryReplica(t *testing.T) {
 	onEachRedis(t, func(t *testing.T, url string) {
-		_, prefix := testRedisAt(t, url)
-		clientsOf := func(sets []*breaker.Set) []*http.Client {
-			clients := make([]*http.Client, len(sets))
-			for i, s := range sets {
-				clients[i] = &http.Client{Transport: &breaker.Transport{Set: s}}
-			}
-			return clients
-		}
-
-		down := &flaky{}
-		down.failing.Store(true)
-		downSrv := httptest.NewServer(down)
-		defer downSrv.Close()
-		clients := clientsOf(replicaSets(t, url, prefix, 3, breaker.Config{ConsecutiveFailures: 3, Timeout: time.Minute, MaxRequests: 2}))
-		for range 3 {
-			_, _ = get(clients[0], downSrv.URL)
-		}
-		hits := down.hits.Load()
-		for i, c := range clients[1:] {
-			if _, err := get(c, downSrv.URL); !errors.Is(err, breaker.ErrOpen) {
-				t.Fatalf("replica %d after replica 0 saw the outage: %v, want ErrOpen", i+1, err)
-			}
-		}
-		if n := down.hits.Load() - hits; n != 0 {
-			t.Fatalf("%d requests reached the vendor through the open breaker", n)
-		}
-
+		rdb, prefix := testRedisAt(t, url)
 		vendor := &flaky{}
 		var hold atomic.Bool
+		var held atomic.Int32 // requests waiting at the vendor for release
 		release := make(chan struct{})
+		releaseAll := sync.OnceFunc(func() { close(release) })
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if hold.Load() {
+				held.Add(1)
 				<-release
 			}
 			vendor.ServeHTTP(w, r)
 		}))
 		defer srv.Close()
-		const timeout = 200 * time.Millisecond
-		sets := replicaSets(t, url, prefix, 3, breaker.Config{ConsecutiveFailures: 3, Timeout: timeout, MaxRequests: 2})
-		clients = clientsOf(sets)
+		defer releaseAll() // runs first: no handler outlives the test
+		sets := replicaSets(t, url, prefix, 3, breaker.Config{ConsecutiveFailures: 3, Timeout: time.Minute, MaxRequests: 2})
+		clients := make([]*http.Client, len(sets))
+		for i, s := range sets {
+			clients[i] = &http.Client{Transport: &breaker.Transport{Set: s}}
+		}
 		vendor.failing.Store(true)
 		for range 3 {
 			_, _ = get(clients[0], srv.URL)
 		}
+		hits := vendor.hits.Load()
+		for i, c := range clients[1:] {
+			if _, err := get(c, srv.URL); !errors.Is(err, breaker.ErrOpen) {
+				t.Fatalf("replica %d after replica 0 saw the outage: %v, want ErrOpen", i+1, err)
+			}
+		}
+		if n := vendor.hits.Load() - hits; n != 0 {
+			t.Fatalf("%d requests reached the vendor through the open breaker", n)
+		}
 
 		// Half-open, fleet-wide: of 12 requests at once from 3 replicas, 2 probe.
-		time.Sleep(timeout) // the timeout runs on Redis's clock: let it pass
+		host := strings.TrimPrefix(srv.URL, "http://")
+		if err := rdb.HSet(context.Background(), prefix+"{breaker:"+host+"}", "e", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
 		vendor.failing.Store(false)
 		hold.Store(true)
 		hits = vendor.hits.Load()
@@ -174,17 +167,20 @@ func TestBreakerOutageOpensEveryReplica(t *testing.T) {
 				}
 			})
 		}
-		// The refused ones return at once; the probes wait on the vendor.
-		for deadline := time.Now().Add(5 * time.Second); refused.Load() < 10 && time.Now().Before(deadline); {
-			runtime.Gosched()
+		// The refused ones return; the probes wait on the vendor until then.
+		for guard := time.Now().Add(30 * time.Second); refused.Load() < 10; time.Sleep(time.Millisecond) {
+			if time.Now().After(guard) {
+				t.Fatalf("30 s on, %d of 12 requests refused, %d waiting at the vendor: want 10 refused while 2 probe",
+					refused.Load(), held.Load())
+			}
 		}
-		close(release)
+		releaseAll()
 		wg.Wait()
 		if n := vendor.hits.Load() - hits; n != 2 || sent.Load() != 2 {
 			t.Fatalf("half-open let %d requests reach the vendor (%d sent), want MaxRequests = 2", n, sent.Load())
 		}
 		for i, s := range sets {
-			if st := s.State(strings.TrimPrefix(srv.URL, "http://")); st != gobreaker.StateClosed {
+			if st := s.State(host); st != gobreaker.StateClosed {
 				t.Fatalf("replica %d after two good probes: %v, want closed", i, st)
 			}
 		}
