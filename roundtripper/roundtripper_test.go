@@ -17,6 +17,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/authwire/authwire/outcome"
+	"github.com/authwire/authwire/ratelimit"
+	"github.com/authwire/authwire/retry"
 	"github.com/authwire/authwire/roundtripper"
 	"github.com/authwire/authwire/tokensource"
 )
@@ -374,5 +376,75 @@ func TestSignerReplacesBodyAndCallerRequestUntouched(t *testing.T) {
 	}
 	if req.Header.Get("X-Sig") != "" {
 		t.Fatal("the caller's request was modified")
+	}
+}
+
+// countingLimiter lets requests through and counts the waits per key; from the
+// refuseFrom-th wait on (0: never) it refuses, as a limiter does when the wait
+// would outlast the caller's deadline.
+type countingLimiter struct {
+	mu         sync.Mutex
+	waits      map[string]int
+	n          int
+	refuseFrom int
+}
+
+func (l *countingLimiter) Wait(_ context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	l.waits[key]++
+	if l.refuseFrom > 0 && l.n >= l.refuseFrom {
+		return &ratelimit.WaitError{Key: key, Wait: time.Minute}
+	}
+	return nil
+}
+
+func (l *countingLimiter) Observe(string, outcome.Result) {}
+
+// TestReauthResendIsPaced: the re-send after a rejected token waits for the
+// limiter, under the request's limit key, as any attempt does: it spends the
+// vendor's budget too. A wait the limiter refuses leaves it unsent.
+func TestReauthResendIsPaced(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		refuseFrom int // the first call waits once; the second twice: send, re-send
+		wantWaits  int
+		wantHits   int32
+		wantErr    error
+	}{
+		{"paced", 0, 3, 3, nil},
+		{"refused", 3, 3, 2, ratelimit.ErrDeadline},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := &vendor{}
+			srv := httptest.NewServer(v)
+			defer srv.Close()
+			src := tokensource.New(&logins{v: v})
+			defer src.Close()
+			lim := &countingLimiter{waits: map[string]int{}, refuseFrom: tc.refuseFrom}
+			client := stack(t, srv.URL, roundtripper.Config{Token: src, Limiter: lim,
+				LimitKey: func(*http.Request) string { return "acme" }, Retry: &retry.Policy{MaxAttempts: 1}})
+			get := func() error {
+				resp, err := client.Get(srv.URL)
+				if err == nil {
+					resp.Body.Close()
+				}
+				return err
+			}
+			if err := get(); err != nil {
+				t.Fatal(err)
+			}
+			v.accept("revoked") // the cached token is rejected from now on
+			if err := get(); !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+				t.Fatalf("call with a rejected token: %v, want %v", err, tc.wantErr)
+			}
+			if lim.waits["acme"] != tc.wantWaits || len(lim.waits) != 1 {
+				t.Errorf("limiter waits %v, want %d under acme", lim.waits, tc.wantWaits)
+			}
+			if h := v.hits.Load(); h != tc.wantHits {
+				t.Errorf("vendor hits %d, want %d", h, tc.wantHits)
+			}
+		})
 	}
 }

@@ -89,7 +89,9 @@ type Config struct {
 //     open breaker refuses before anything is signed or sent.
 //  4. token + re-auth — gets the token (single flight), and on a rejection
 //     invalidates exactly that token and re-sends once; nested in the retry, not
-//     around it, so one rejection costs one re-login, not one per retry.
+//     around it, so one rejection costs one re-login, not one per retry. The
+//     re-send waits for the rate limiter first, as an attempt does: it spends
+//     the vendor's budget too.
 //  5. per-attempt — the attempt timeout and the vendor's PerAttempt hook, on
 //     every send, the re-auth re-send included.
 //  6. signer — last before the wire: a new timestamp, nonce, IV and signature
@@ -154,7 +156,20 @@ func compose(cfg Config) http.RoundTripper {
 		rt = p
 	}
 	if cfg.Token != nil {
-		rt = &Token{Source: cfg.Token, Header: cfg.TokenHeader, Format: cfg.TokenFormat, Hosts: cfg.Hosts, Classifier: cfg.Classifier, Base: rt, Vendor: cfg.Vendor, Logger: cfg.Logger}
+		t := &Token{Source: cfg.Token, Header: cfg.TokenHeader, Format: cfg.TokenFormat, Hosts: cfg.Hosts, Classifier: cfg.Classifier, Base: rt, Vendor: cfg.Vendor, Logger: cfg.Logger}
+		if cfg.Limiter != nil {
+			t.pace = func(req *http.Request) error {
+				if !guard.Allows(req.URL) {
+					return nil // not paced on its first send either
+				}
+				key := req.URL.Host
+				if cfg.LimitKey != nil {
+					key = cfg.LimitKey(req)
+				}
+				return cfg.Limiter.Wait(req.Context(), key)
+			}
+		}
+		rt = t
 	}
 	var guarded http.RoundTripper = rt
 	if cfg.Breakers != nil {

@@ -37,6 +37,8 @@ type Toucher interface {
 // and, when the vendor rejects it (the Classifier says TokenRejected: HTTP 401 or a
 // vendor code in the body), invalidates that token, gets a new one and re-sends the
 // request once. It never loops: a second rejection is returned to the caller.
+// In a stack composed by [New] with a Limiter, the re-send waits for the
+// limiter first, as an attempt does.
 // After each success it calls Touch on sources that implement [Toucher] (sliding
 // expiry).
 type Token struct {
@@ -62,6 +64,10 @@ type Token struct {
 	Logger *slog.Logger
 
 	header atomic.Pointer[tokenHeader] // the last token's formatted value
+	// pace, set by [New] when the stack has a limiter, waits for it before the
+	// re-send: the re-send spends the vendor's budget as any attempt does, and
+	// the limiter above sees only the exchange as a whole.
+	pace func(*http.Request) error
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -104,6 +110,15 @@ func (t *Token) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.Source.Invalidate(tok)
 		if tok, err = t.Source.TokenContext(ctx); err != nil {
 			return nil, &TokenError{Err: err, Rejected: true}
+		}
+		if t.pace != nil {
+			if err := t.pace(req); err != nil {
+				// Not re-sent; the rejected send was not processed either.
+				if _, typed := outcome.KindOf(err); !typed {
+					err = outcome.NotSent(err)
+				}
+				return nil, err
+			}
 		}
 		if resp, err = t.send(req, tok, buf, buffered, true); err != nil {
 			return nil, err
