@@ -211,7 +211,9 @@ func TestHTTPClientTimeout(t *testing.T) {
 		mu.Unlock()
 		return http.DefaultTransport.RoundTrip(req)
 	})
-	c := newClient(t, spec(v.URL), provider.Options{Timeout: 200 * time.Millisecond, AttemptTimeout: -1, Transport: record,
+	// 1 s: the stalled body's first megabyte (read for the classification)
+	// must arrive within it, which took over 200 ms with three test runs at once.
+	c := newClient(t, spec(v.URL), provider.Options{Timeout: time.Second, AttemptTimeout: -1, Transport: record,
 		Retry: &retry.Policy{MaxAttempts: 1}})
 	hc := c.HTTPClient()
 	if hc.Timeout != 0 {
