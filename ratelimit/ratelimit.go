@@ -296,12 +296,24 @@ type Transport struct {
 	Vendor string
 }
 
+// key returns the budget req draws from.
+func (t *Transport) key(req *http.Request) string {
+	if t.Key != nil {
+		return t.Key(req)
+	}
+	return req.URL.Host
+}
+
+// Wait waits for the Limiter as RoundTrip does before it sends req, without
+// sending anything: for a layer below that sends req a second time (a re-send
+// after a rejected token), which spends the vendor's budget too.
+func (t *Transport) Wait(req *http.Request) error {
+	return t.Limiter.Wait(req.Context(), t.key(req))
+}
+
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	key := req.URL.Host
-	if t.Key != nil {
-		key = t.Key(req)
-	}
+	key := t.key(req)
 	// The in-process limiter hands back the key's bucket, so the outcome is
 	// observed without a second lookup.
 	var b *bucket

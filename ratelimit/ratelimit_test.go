@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"runtime"
 	"testing"
 	"time"
@@ -156,5 +157,34 @@ func TestIdleEvictionKeepsAPause(t *testing.T) {
 	}
 	if err := a.Wait(ctx, "idle"); err != nil {
 		t.Fatalf("Wait on an idle key: %v", err)
+	}
+}
+
+// TestTransportWait: Wait draws from the budget RoundTrip would, under the
+// Transport's key, without sending.
+func TestTransportWait(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		key  func(*http.Request) string
+		want string
+	}{
+		{"host", nil, "api.example.com"},
+		{"Key", func(*http.Request) string { return "acme" }, "acme"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim := ratelimit.NewAdaptive(ratelimit.Config{Rate: 1, Burst: 1, Clock: clock.NewFake(time.Unix(0, 0))})
+			tr := &ratelimit.Transport{Limiter: lim, Key: tc.key} // Wait sends nothing: no Base
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.example.com/x", nil)
+			if err := tr.Wait(req); err != nil {
+				t.Fatalf("first wait: %v", err)
+			}
+			// The bucket is empty now: the next token is a second away, past the deadline.
+			var we *ratelimit.WaitError
+			if err := tr.Wait(req); !errors.As(err, &we) || we.Key != tc.want {
+				t.Fatalf("second wait: %v, want a WaitError for key %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -155,18 +155,18 @@ func compose(cfg Config) http.RoundTripper {
 		}
 		rt = p
 	}
+	var limit *ratelimit.Transport // its Base is set below
+	if cfg.Limiter != nil {
+		limit = &ratelimit.Transport{Limiter: cfg.Limiter, Key: cfg.LimitKey, Classifier: cfg.Classifier, Vendor: cfg.Vendor}
+	}
 	if cfg.Token != nil {
 		t := &Token{Source: cfg.Token, Header: cfg.TokenHeader, Format: cfg.TokenFormat, Hosts: cfg.Hosts, Classifier: cfg.Classifier, Base: rt, Vendor: cfg.Vendor, Logger: cfg.Logger}
-		if cfg.Limiter != nil {
+		if limit != nil {
 			t.pace = func(req *http.Request) error {
 				if !guard.Allows(req.URL) {
 					return nil // not paced on its first send either
 				}
-				key := req.URL.Host
-				if cfg.LimitKey != nil {
-					key = cfg.LimitKey(req)
-				}
-				return cfg.Limiter.Wait(req.Context(), key)
+				return limit.Wait(req)
 			}
 		}
 		rt = t
@@ -175,8 +175,9 @@ func compose(cfg Config) http.RoundTripper {
 	if cfg.Breakers != nil {
 		guarded = &breaker.Transport{Set: cfg.Breakers, Key: cfg.BreakerKey, Classifier: cfg.Classifier, Base: guarded}
 	}
-	if cfg.Limiter != nil {
-		guarded = &ratelimit.Transport{Limiter: cfg.Limiter, Key: cfg.LimitKey, Classifier: cfg.Classifier, Base: guarded, Vendor: cfg.Vendor}
+	if limit != nil {
+		limit.Base = guarded
+		guarded = limit
 	}
 	if guarded != rt {
 		rt = &gate{hosts: guard, guarded: guarded, other: rt}
