@@ -7,7 +7,7 @@
 // that keep one token per account — logs the others out. A [Fleet] gives the
 // framework's layers a shared backend:
 //
-//   - [Fleet.TokenStore]: a tokensource.Store and tokensource.Locker. Replicas
+//   - [Fleet.TokenStore]: a tokensource.Store, Extender and Locker. Replicas
 //     share the cached token; one replica refreshes under a Redis lock with a
 //     lease (SET NX PX, a random fencing value, renewed while the holder lives,
 //     released by a compare-and-delete script), the others wait for it or keep

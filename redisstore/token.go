@@ -46,10 +46,10 @@ var ErrCorrupt = errors.New("redisstore: stored token cannot be opened (unknown 
 // maxKeys bounds a key ring: every write seals the token once per key.
 const maxKeys = 8
 
-// TokenStore is a tokensource.Store and tokensource.Locker on Redis. Tokens are
-// sealed with AES-256-GCM (a random nonce per write, the Redis key as additional
-// data, so a value cannot be moved to another key) and expire in Redis with the
-// token. Get one from [Fleet.TokenStore].
+// TokenStore is a tokensource.Store, tokensource.Extender and tokensource.Locker
+// on Redis. Tokens are sealed with AES-256-GCM (a random nonce per write, the
+// Redis key as additional data, so a value cannot be moved to another key) and
+// expire in Redis with the token. Get one from [Fleet.TokenStore].
 //
 // Seal keys rotate with a key ring, newest first. A write seals the token under
 // every key of the ring (the newest first), so that a replica that does not have
@@ -88,8 +88,9 @@ type sealKey struct {
 }
 
 var (
-	_ tokensource.Store  = (*TokenStore)(nil)
-	_ tokensource.Locker = (*TokenStore)(nil)
+	_ tokensource.Store    = (*TokenStore)(nil)
+	_ tokensource.Extender = (*TokenStore)(nil)
+	_ tokensource.Locker   = (*TokenStore)(nil)
 )
 
 // TokenStore returns the token store whose tokens are sealed with key, each
@@ -366,22 +367,8 @@ func (s *TokenStore) Save(ctx context.Context, key string, tok *oauth2.Token) er
 	if tok == nil {
 		return errors.New("redisstore: save: nil token")
 	}
-	exp := tok.Expiry
-	if exp.IsZero() && tok.ExpiresIn > 0 {
-		exp = time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
-	}
-	var ttl time.Duration // zero: no expiry, like the token
-	if !exp.IsZero() {
-		if ttl = time.Until(exp); ttl < time.Millisecond {
-			return nil
-		}
-	}
-	if !s.f.usable() {
-		return ErrUnavailable
-	}
-	rkey := s.f.key(key, "token")
-	v, err := s.seal(rkey, tok, exp)
-	if err != nil {
+	rkey, v, ttl, err := s.sealed(key, tok)
+	if v == nil || err != nil {
 		return err
 	}
 	if err := s.f.do(ctx, func(ctx context.Context) error { return s.f.rdb.Set(ctx, rkey, v, ttl).Err() }); err != nil {
@@ -390,19 +377,81 @@ func (s *TokenStore) Save(ctx context.Context, key string, tok *oauth2.Token) er
 	return nil
 }
 
-// delScript deletes KEYS[1] only if one of its fingerprints is one of ARGV
-// (the rejected token's, under each key of the deleter's ring).
-var delScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if not v or string.byte(v, 1) ~= 2 then return 0 end
-local n = string.byte(v, 2)
-for i = 0, n - 1 do
-  local fp = string.sub(v, 3 + 16 * i, 2 + 16 * (i + 1))
-  for j = 1, #ARGV do
-    if fp == ARGV[j] then return redis.call('DEL', KEYS[1]) end
+// sealed returns what Save and Extend write for tok: the Redis key, the sealed
+// value and its TTL (zero: none, like the token). v is nil for a token already
+// expired, which is not written.
+func (s *TokenStore) sealed(key string, tok *oauth2.Token) (rkey string, v []byte, ttl time.Duration, err error) {
+	exp := tok.Expiry
+	if exp.IsZero() && tok.ExpiresIn > 0 {
+		exp = time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	}
+	if !exp.IsZero() {
+		if ttl = time.Until(exp); ttl < time.Millisecond {
+			return "", nil, 0, nil
+		}
+	}
+	if !s.f.usable() {
+		return "", nil, 0, ErrUnavailable
+	}
+	rkey = s.f.key(key, "token")
+	if v, err = s.seal(rkey, tok, exp); err != nil {
+		return "", nil, 0, err
+	}
+	return rkey, v, ttl, nil
+}
+
+// holdsLua defines holds(first): whether KEYS[1] holds a sealed token one of
+// whose fingerprints is one of ARGV[first..] (a token's fingerprints under each
+// key of the caller's ring).
+const holdsLua = `
+local function holds(first)
+  local v = redis.call('GET', KEYS[1])
+  if not v or string.byte(v, 1) ~= 2 then return false end
+  local n = string.byte(v, 2)
+  for i = 0, n - 1 do
+    local fp = string.sub(v, 3 + 16 * i, 2 + 16 * (i + 1))
+    for j = first, #ARGV do
+      if fp == ARGV[j] then return true end
+    end
   end
+  return false
 end
+`
+
+// delScript deletes KEYS[1] only if it holds the token fingerprinted by ARGV
+// (the rejected one).
+var delScript = redis.NewScript(holdsLua + `
+if holds(1) then return redis.call('DEL', KEYS[1]) end
 return 0`)
+
+// extendScript sets KEYS[1] to ARGV[1], expiring in ARGV[2] ms (never when 0),
+// only if it holds the token fingerprinted by ARGV[3..].
+var extendScript = redis.NewScript(holdsLua + `
+if not holds(3) then return 0 end
+if ARGV[2] == '0' then return redis.call('SET', KEYS[1], ARGV[1]) end
+return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])`)
+
+// Extend implements tokensource.Extender: it re-seals tok, with its new expiry,
+// only if the stored token is still tok, in one atomic script, so that a
+// replica's late sliding-expiry write never puts back a token another replica
+// has replaced.
+func (s *TokenStore) Extend(ctx context.Context, key string, tok *oauth2.Token) error {
+	if tok == nil {
+		return errors.New("redisstore: extend: nil token")
+	}
+	rkey, v, ttl, err := s.sealed(key, tok)
+	if v == nil || err != nil {
+		return err
+	}
+	args := append([]any{v, ttl.Milliseconds()}, s.fingerprints(tok.AccessToken)...)
+	err = s.f.do(ctx, func(ctx context.Context) error {
+		return extendScript.Run(ctx, s.f.rdb, []string{rkey}, args...).Err()
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return opErr("extend", err)
+	}
+	return nil
+}
 
 // Delete implements tokensource.Store: it removes the stored token only if it is
 // still rejected, in one atomic script, so a replica that saw a 401 never deletes

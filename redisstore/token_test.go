@@ -174,6 +174,50 @@ func TestTokenStoreDeleteOnlyRejected(t *testing.T) {
 	}
 }
 
+// TestTokenStoreExtendOnlyTheSame: Extend (a sliding token's new expiry)
+// rewrites the stored token only while it is the same one, also from a replica
+// on a newer key ring; a late Extend never puts back a token that another
+// replica has replaced, nor one that was deleted.
+func TestTokenStoreExtendOnlyTheSame(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	ctx := context.Background()
+	a, _ := redisstore.New(rdb, redisstore.WithPrefix(prefix)).TokenStore(keyOld)
+	b, _ := redisstore.New(rdb, redisstore.WithPrefix(prefix)).TokenStore(keyNew, keyOld)
+	rkey := prefix + "{k}:token"
+	later := time.Now().Add(time.Hour).Round(0)
+
+	if err := a.Extend(ctx, "k", &oauth2.Token{AccessToken: "tok-1", Expiry: later}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rdb.Exists(ctx, rkey).Val(); n != 0 {
+		t.Fatal("Extend stored a token where there was none")
+	}
+	if err := a.Save(ctx, "k", &oauth2.Token{AccessToken: "tok-1", Expiry: time.Now().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Extend(ctx, "k", &oauth2.Token{AccessToken: "tok-1", Expiry: later}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.Load(ctx, "k")
+	if err != nil || got == nil || got.AccessToken != "tok-1" || !got.Expiry.Equal(later) {
+		t.Fatalf("after Extend: %v, %v; want tok-1 expiring at %v", got, err, later)
+	}
+	if ttl := rdb.PTTL(ctx, rkey).Val(); ttl <= time.Minute {
+		t.Fatalf("TTL after Extend = %v, want the new expiry's (about an hour)", ttl)
+	}
+
+	// Another replica replaced tok-1: a late Extend of tok-1 leaves tok-2.
+	if err := b.Save(ctx, "k", &oauth2.Token{AccessToken: "tok-2", Expiry: time.Now().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Extend(ctx, "k", &oauth2.Token{AccessToken: "tok-1", Expiry: later.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Load(ctx, "k"); got == nil || got.AccessToken != "tok-2" || got.Expiry.After(later) {
+		t.Fatalf("after a late Extend of tok-1: %v, want tok-2 unchanged", got)
+	}
+}
+
 func TestTokenStoreLock(t *testing.T) {
 	rdb, prefix := testRedis(t)
 	ctx := context.Background()

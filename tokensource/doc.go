@@ -27,7 +27,9 @@
 //     instead of storming; the condition is logged once. A lifetime from
 //     expires_in is capped at a year, never overflowing;
 //   - a [Store] (memory by default, Redis in package redisstore) shares tokens
-//     between processes; a Store that is also a [Locker] makes one replica log in.
+//     between processes; a Store that is also a [Locker] makes one replica log in,
+//     and one that is also an [Extender] moves a sliding token's stored expiry
+//     without ever putting back a token another replica has replaced.
 //
 // Tokens are *oauth2.Token, vendor fields in Extra, so a Source feeds
 // oauth2.Transport or any SDK that takes an oauth2.TokenSource.

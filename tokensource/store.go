@@ -20,14 +20,27 @@ type Store interface {
 	Delete(ctx context.Context, key string, rejected *oauth2.Token) error
 }
 
+// Extender is implemented by a [Store] that can republish a token only while it
+// is still the one stored. [Source.Touch] uses it to move a sliding token's
+// stored expiry: its write runs in the background, and may run after another
+// replica has replaced the token (the vendor revoked it, someone logged in
+// again); a Save would then put the old token back, and every replica would load
+// it, be rejected and log in again. A Store without Extend gets a Save, and that
+// race.
+type Extender interface {
+	// Extend stores tok under key only if the token stored there has the same
+	// AccessToken; otherwise, and when there is none, it does nothing.
+	Extend(ctx context.Context, key string, tok *oauth2.Token) error
+}
+
 // Locker is implemented by a [Store] that can make one holder at a time fetch for a
 // key, so that many replicas log in once. unlock must be called exactly once.
 type Locker interface {
 	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
-// MemoryStore is an in-process [Store] and [Locker]; the zero value is ready. It
-// lets several Sources (say, one per client) share one login.
+// MemoryStore is an in-process [Store], [Extender] and [Locker]; the zero value
+// is ready. It lets several Sources (say, one per client) share one login.
 type MemoryStore struct {
 	mu     sync.Mutex
 	tokens map[string]*oauth2.Token
@@ -58,6 +71,16 @@ func (m *MemoryStore) Delete(_ context.Context, key string, rejected *oauth2.Tok
 	defer m.mu.Unlock()
 	if t, ok := m.tokens[key]; ok && rejected != nil && t.AccessToken == rejected.AccessToken {
 		delete(m.tokens, key)
+	}
+	return nil
+}
+
+// Extend implements [Extender].
+func (m *MemoryStore) Extend(_ context.Context, key string, tok *oauth2.Token) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t, ok := m.tokens[key]; ok && tok != nil && t.AccessToken == tok.AccessToken {
+		m.tokens[key] = tok
 	}
 	return nil
 }

@@ -457,6 +457,8 @@ func (s *Source) Invalidate(rejected *oauth2.Token) {
 // Touch records a successful use of tok. With [WithSlidingExpiry] it moves the
 // token's expiry to now + the sliding lifetime; otherwise it does nothing. To keep
 // the hot path cheap a Touch republishes at most once per [WithTouchGranularity].
+// With a Store, the new expiry is written there in the background, and only while
+// the store still holds tok (see [Extender]).
 func (s *Source) Touch(tok *oauth2.Token) {
 	if s.cfg.sliding <= 0 || tok == nil {
 		return
@@ -477,9 +479,20 @@ func (s *Source) Touch(tok *oauth2.Token) {
 			defer s.wg.Done()
 			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.fetchTimeout)
 			defer cancel()
-			_ = s.cfg.store.Save(ctx, s.cfg.key, ne.tok)
+			s.republish(ctx, ne.tok)
 		}()
 	}
+}
+
+// republish writes a touched token's new expiry to the store: with Extend when
+// the store has it, so that a write that runs late never puts back a token that
+// another replica has replaced since (see [Extender]).
+func (s *Source) republish(ctx context.Context, tok *oauth2.Token) {
+	if x, ok := s.cfg.store.(Extender); ok {
+		_ = x.Extend(ctx, s.cfg.key, tok)
+		return
+	}
+	_ = s.cfg.store.Save(ctx, s.cfg.key, tok)
 }
 
 // Close cancels any in-flight fetch and waits for background work to end. Cached

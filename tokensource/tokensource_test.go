@@ -333,6 +333,72 @@ func TestSharedStoreOneLogin(t *testing.T) {
 	}
 }
 
+// heldStore is a MemoryStore whose next write, once armed, waits until released:
+// a write that runs late, as a Touch's background write does on a busy machine.
+type heldStore struct {
+	*tokensource.MemoryStore
+	armed   atomic.Bool
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func (h *heldStore) hold() {
+	if h.armed.CompareAndSwap(false, true) {
+		h.arrived <- struct{}{}
+		<-h.release
+	}
+}
+
+func (h *heldStore) Save(ctx context.Context, key string, tok *oauth2.Token) error {
+	h.hold()
+	return h.MemoryStore.Save(ctx, key, tok)
+}
+
+func (h *heldStore) Extend(ctx context.Context, key string, tok *oauth2.Token) error {
+	h.hold()
+	return h.MemoryStore.Extend(ctx, key, tok)
+}
+
+// TestLateTouchKeepsTheNewerToken: a Touch republishes the token's new expiry in
+// the background. If that write runs after another replica has replaced the
+// token (the vendor revoked it, the other replica logged in), it must not put
+// the old token back: every replica would load it, be rejected and log in
+// again.
+func TestLateTouchKeepsTheNewerToken(t *testing.T) {
+	ctx := context.Background()
+	store := &heldStore{MemoryStore: &tokensource.MemoryStore{}, arrived: make(chan struct{}), release: make(chan struct{})}
+	u := &upstream{clk: clock.NewFake(t0)}
+	s := tokensource.New(u, tokensource.WithClock(u.clk), tokensource.WithStore(store, "acct"),
+		tokensource.WithSlidingExpiry(20*time.Minute), tokensource.WithEarlyRefresh(0, 0), tokensource.WithExpirySkew(0))
+	store.armed.Store(true) // the login's own write goes through
+	tok := mustToken(t, s)
+	store.armed.Store(false)
+
+	u.clk.Advance(5 * time.Minute)
+	s.Touch(tok)
+	<-store.arrived // the touch's write has started, and waits
+	newer := &oauth2.Token{AccessToken: "another-replica's", Expiry: u.clk.Now().Add(20 * time.Minute)}
+	if err := store.MemoryStore.Save(ctx, "acct", newer); err != nil {
+		t.Fatal(err)
+	}
+	close(store.release)
+	s.Close() // waits for the touch's write
+	if got, _ := store.Load(ctx, "acct"); got == nil || got.AccessToken != newer.AccessToken {
+		t.Fatalf("stored token after a late touch = %v, want the newer one kept", got)
+	}
+
+	// A touch that is not late moves the stored expiry.
+	s2 := tokensource.New(u, tokensource.WithClock(u.clk), tokensource.WithStore(store.MemoryStore, "acct"),
+		tokensource.WithSlidingExpiry(20*time.Minute), tokensource.WithEarlyRefresh(0, 0), tokensource.WithExpirySkew(0))
+	cur := mustToken(t, s2)
+	u.clk.Advance(5 * time.Minute)
+	s2.Touch(cur)
+	s2.Close()
+	if got, _ := store.Load(ctx, "acct"); got == nil || got.AccessToken != newer.AccessToken || !got.Expiry.Equal(u.clk.Now().Add(20*time.Minute)) {
+		t.Fatalf("stored token after a touch = %v, want %q expiring at %v", got, newer.AccessToken, u.clk.Now().Add(20*time.Minute))
+	}
+}
+
 func TestCloseStopsBackgroundWork(t *testing.T) {
 	u := &upstream{clk: clock.NewFake(t0), life: 10 * time.Minute, start: make(chan struct{}, 10)}
 	s := tokensource.New(u, tokensource.WithClock(u.clk), tokensource.WithEarlyRefresh(time.Minute, 0))

@@ -40,9 +40,10 @@ func cacheDir(getenv func(string) string) (string, error) {
 	return filepath.Join(d, "authwire"), nil
 }
 
-// diskCache is a tokensource.Store in one file per vendor, origin and
-// credential, sealed with AES-GCM under a key derived (HKDF-SHA256) from the
-// credential's own secret: a copy of the file without the secret opens nothing.
+// diskCache is a tokensource.Store (and Extender) in one file per vendor,
+// origin and credential, sealed with AES-GCM under a key derived (HKDF-SHA256)
+// from the credential's own secret: a copy of the file without the secret opens
+// nothing.
 // The file name is an HMAC under another key derived from the same secret, so
 // it does not reveal which account it belongs to either.
 type diskCache struct {
@@ -141,6 +142,16 @@ func (d *diskCache) Save(_ context.Context, key string, tok *oauth2.Token) error
 func (d *diskCache) Delete(_ context.Context, key string, rejected *oauth2.Token) error {
 	if c, ok := d.read(); ok && rejected != nil && c.Key == key && c.Token == rejected.AccessToken {
 		return d.remove()
+	}
+	return nil
+}
+
+// Extend implements tokensource.Extender: a sliding token's new expiry is written
+// only while the file still holds that token (another process may have saved a
+// fresh one).
+func (d *diskCache) Extend(ctx context.Context, key string, tok *oauth2.Token) error {
+	if c, ok := d.read(); ok && tok != nil && c.Key == key && c.Token == tok.AccessToken {
+		return d.Save(ctx, key, tok)
 	}
 	return nil
 }

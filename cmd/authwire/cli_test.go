@@ -17,6 +17,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -143,8 +144,8 @@ func encodings(s string) []string {
 		strings.TrimRight(base64.StdEncoding.EncodeToString(b), "=")}
 }
 
-// TestDiskCache: a cache opened with another secret sees nothing; Delete
-// removes only the token that was rejected.
+// TestDiskCache: a cache opened with another secret sees nothing; Extend and
+// Delete touch only the token they are given.
 func TestDiskCache(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -170,6 +171,16 @@ func TestDiskCache(t *testing.T) {
 	other.path = c.path
 	if got, _ := other.Load(ctx, "k"); got != nil {
 		t.Errorf("opened with the wrong secret: %v", got)
+	}
+	// Extend rewrites only the token it was given.
+	later := time.Now().Add(time.Hour).Round(0)
+	c.Extend(ctx, "k", &oauth2.Token{AccessToken: "tok-0", Expiry: later})
+	if got, _ := c.Load(ctx, "k"); got == nil || got.AccessToken != "tok-1" || !got.Expiry.IsZero() {
+		t.Errorf("after Extend of another token: %v, want tok-1 as saved", got)
+	}
+	c.Extend(ctx, "k", &oauth2.Token{AccessToken: "tok-1", Expiry: later})
+	if got, _ := c.Load(ctx, "k"); got == nil || got.AccessToken != "tok-1" || !got.Expiry.Equal(later) {
+		t.Errorf("after Extend: %v, want tok-1 expiring at %v", got, later)
 	}
 	c.Delete(ctx, "k", &oauth2.Token{AccessToken: "tok-0"})
 	if got, _ := c.Load(ctx, "k"); got == nil {
