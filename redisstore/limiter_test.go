@@ -68,16 +68,19 @@ func TestLimiterSharedSlowDown(t *testing.T) {
 	if r := a.Rate(ctx, "nx"); r != 50 {
 		t.Fatalf("rate after a second 42900 within the pause = %v, want 50", r)
 	}
-	// B is paused: a short deadline fails fast with ErrDeadline.
-	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	// B is paused: a deadline shorter than the pause fails fast with
+	// ErrDeadline. (400 ms: the Redis call must answer within it, on a machine
+	// that may be running twenty other processes.)
+	short, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
 	err := b.Wait(short, "nx")
 	cancel()
 	var we *ratelimit.WaitError
 	if !errors.Is(err, ratelimit.ErrDeadline) || !errors.As(err, &we) || we.Wait < 500*time.Millisecond {
 		t.Fatalf("B.Wait during A's pause = %v, want a WaitError of ~1s (the extended pause)", err)
 	}
-	// Another key is not affected.
-	short, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
+	// Another key is not affected: it would wait out the pause too (about a
+	// second) and fail as fast.
+	short, cancel = context.WithTimeout(ctx, 400*time.Millisecond)
 	defer cancel()
 	if err := b.Wait(short, "other"); err != nil {
 		t.Fatalf("other key: %v", err)
