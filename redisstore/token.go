@@ -425,16 +425,23 @@ if holds(1) then return redis.call('DEL', KEYS[1]) end
 return 0`)
 
 // extendScript sets KEYS[1] to ARGV[1], expiring in ARGV[2] ms (never when 0),
-// only if it holds the token fingerprinted by ARGV[3..].
+// only if it holds the token fingerprinted by ARGV[3..] and expires sooner (two
+// touches' writes may land out of order: the later expiry stays).
 var extendScript = redis.NewScript(holdsLua + `
 if not holds(3) then return 0 end
-if ARGV[2] == '0' then return redis.call('SET', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ARGV[2] == '0' then
+  if ttl < 0 then return 0 end
+  return redis.call('SET', KEYS[1], ARGV[1])
+end
+if ttl < 0 or tonumber(ARGV[2]) <= ttl then return 0 end
 return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])`)
 
 // Extend implements tokensource.Extender: it re-seals tok, with its new expiry,
-// only if the stored token is still tok, in one atomic script, so that a
-// replica's late sliding-expiry write never puts back a token another replica
-// has replaced.
+// only if the stored token is still tok and expires sooner (by the key's
+// remaining TTL), in one atomic script, so that a replica's late sliding-expiry
+// write never puts back a token another replica has replaced, nor moves an
+// expiry back.
 func (s *TokenStore) Extend(ctx context.Context, key string, tok *oauth2.Token) error {
 	if tok == nil {
 		return errors.New("redisstore: extend: nil token")

@@ -176,8 +176,8 @@ func TestTokenStoreDeleteOnlyRejected(t *testing.T) {
 
 // TestTokenStoreExtendOnlyTheSame: Extend (a sliding token's new expiry)
 // rewrites the stored token only while it is the same one, also from a replica
-// on a newer key ring; a late Extend never puts back a token that another
-// replica has replaced, nor one that was deleted.
+// on a newer key ring, and only to a later expiry; a late Extend never puts back
+// a token that another replica has replaced, nor one that was deleted.
 func TestTokenStoreExtendOnlyTheSame(t *testing.T) {
 	rdb, prefix := testRedis(t)
 	ctx := context.Background()
@@ -204,6 +204,13 @@ func TestTokenStoreExtendOnlyTheSame(t *testing.T) {
 	}
 	if ttl := rdb.PTTL(ctx, rkey).Val(); ttl <= time.Minute {
 		t.Fatalf("TTL after Extend = %v, want the new expiry's (about an hour)", ttl)
+	}
+	// Two touches' writes landing out of order: the later expiry stays.
+	if err := a.Extend(ctx, "k", &oauth2.Token{AccessToken: "tok-1", Expiry: later.Add(-10 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.Load(ctx, "k"); got == nil || !got.Expiry.Equal(later) {
+		t.Fatalf("after an Extend to an earlier expiry: %v, want the expiry kept at %v", got, later)
 	}
 
 	// Another replica replaced tok-1: a late Extend of tok-1 leaves tok-2.

@@ -3,6 +3,7 @@ package tokensource
 import (
 	"context"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -29,7 +30,8 @@ type Store interface {
 // race.
 type Extender interface {
 	// Extend stores tok under key only if the token stored there has the same
-	// AccessToken; otherwise, and when there is none, it does nothing.
+	// AccessToken and an earlier expiry (two touches' writes may land out of
+	// order); otherwise, and when there is none, it does nothing.
 	Extend(ctx context.Context, key string, tok *oauth2.Token) error
 }
 
@@ -79,10 +81,17 @@ func (m *MemoryStore) Delete(_ context.Context, key string, rejected *oauth2.Tok
 func (m *MemoryStore) Extend(_ context.Context, key string, tok *oauth2.Token) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if t, ok := m.tokens[key]; ok && tok != nil && t.AccessToken == tok.AccessToken {
+	t, ok := m.tokens[key]
+	if ok && tok != nil && t.AccessToken == tok.AccessToken && LaterExpiry(tok.Expiry, t.Expiry) {
 		m.tokens[key] = tok
 	}
 	return nil
+}
+
+// LaterExpiry reports whether expiry a is later than b, the zero time meaning never:
+// the test an [Extender] applies.
+func LaterExpiry(a, b time.Time) bool {
+	return !b.IsZero() && (a.IsZero() || a.After(b))
 }
 
 // Lock implements [Locker].

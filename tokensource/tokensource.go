@@ -66,6 +66,7 @@ type Source struct {
 	nextTry     atomic.Int64 // unix ns before which no background refresh starts (backoff)
 	failures    atomic.Int32 // consecutive refresh failures
 	held        atomic.Pointer[heldError]
+	rejected    atomic.Pointer[string] // the access token last passed to Invalidate
 
 	ctx    context.Context // cancelled by Close: stops in-flight fetches
 	cancel context.CancelFunc
@@ -262,6 +263,7 @@ func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) 
 	defer stop()
 
 	stale := s.cur.Load()
+	var release func() // the store's lock, while held
 	if st := s.cfg.store; st != nil {
 		if e := s.loadShared(ctx, stale); e != nil {
 			return e, true, nil
@@ -269,7 +271,12 @@ func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) 
 		if l, ok := st.(Locker); ok {
 			unlock, err := l.Lock(ctx, s.cfg.key)
 			if err == nil {
-				defer unlock()
+				release = unlock
+				defer func() {
+					if release != nil {
+						release()
+					}
+				}()
 				// Another replica may have logged in while we waited for the lock.
 				if e := s.loadShared(ctx, stale); e != nil {
 					return e, true, nil
@@ -297,21 +304,33 @@ func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) 
 	s.nextTry.Store(0)
 	s.held.Store(nil)
 	e := s.newEntry(ctx, tok, now)
-	s.cur.Store(e)
+	if r := s.rejected.Load(); r != nil && *r == e.tok.AccessToken {
+		s.rejected.Store(nil) // the vendor has issued it again: it is good
+	}
+	// Stored, and the lock released, before any caller here can use it: a token
+	// rejected as soon as it is out must be in the store for Invalidate to delete,
+	// and not be written there after it.
 	if st := s.cfg.store; st != nil {
 		_ = st.Save(ctx, s.cfg.key, e.tok) // best effort: the local cache still works
 	}
+	if release != nil {
+		release()
+		release = nil
+	}
+	s.cur.Store(e)
 	return e, false, nil
 }
 
 // loadShared returns a usable token from the store, publishing it locally, or nil.
-// A token equal to the stale local one is not usable: it is what we are replacing.
+// The token last rejected here is not usable (a Delete of it may still be on its
+// way), nor is the stale local one, which is what we are replacing — unless
+// another replica has moved its expiry on (sliding expiry).
 func (s *Source) loadShared(ctx context.Context, stale *entry) *entry {
 	tok, err := s.cfg.store.Load(ctx, s.cfg.key)
 	if err != nil || tok == nil {
 		return nil
 	}
-	if stale != nil && stale.tok.AccessToken == tok.AccessToken {
+	if r := s.rejected.Load(); r != nil && *r == tok.AccessToken {
 		return nil
 	}
 	now := s.cfg.clock.Now()
@@ -321,6 +340,9 @@ func (s *Source) loadShared(ctx context.Context, stale *entry) *entry {
 		if now.UnixNano() >= e.expiry {
 			return nil
 		}
+	}
+	if stale != nil && stale.tok.AccessToken == tok.AccessToken && (e.expiry == 0 || e.expiry <= stale.expiry) {
+		return nil
 	}
 	e.refreshAt = s.refreshAt(now.UnixNano(), e.expiry)
 	s.cur.Store(e)
@@ -438,16 +460,25 @@ func withExpiry(tok *oauth2.Token, exp time.Time) *oauth2.Token {
 // Invalidate discards the cached token if it is still rejected — the token a vendor
 // refused. A rejected token that is no longer cached (a newer one replaced it) is
 // ignored, so many requests that saw the same rejection cause one re-fetch, on the
-// next TokenContext.
+// next TokenContext. With a Store, the token is deleted there too (if still
+// stored), and this Source never takes it from the store again.
 func (s *Source) Invalidate(rejected *oauth2.Token) {
 	if rejected == nil {
 		return
 	}
-	e := s.cur.Load()
-	if e == nil || e.tok.AccessToken != rejected.AccessToken {
-		return
+	access := rejected.AccessToken
+	s.rejected.Store(&access)
+	for {
+		e := s.cur.Load()
+		if e == nil || e.tok.AccessToken != access {
+			return
+		}
+		if s.cur.CompareAndSwap(e, nil) {
+			break
+		}
+		// A Touch republished the same token with a later expiry: drop that.
 	}
-	if s.cur.CompareAndSwap(e, nil) && s.cfg.store != nil {
+	if s.cfg.store != nil {
 		ctx, cancel := context.WithTimeout(s.ctx, s.cfg.fetchTimeout)
 		defer cancel()
 		_ = s.cfg.store.Delete(ctx, s.cfg.key, rejected)

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/authwire/authwire/tokensource"
 )
 
 // envCacheDir overrides where tokens are cached (default: the user cache
@@ -150,7 +152,7 @@ func (d *diskCache) Delete(_ context.Context, key string, rejected *oauth2.Token
 // only while the file still holds that token (another process may have saved a
 // fresh one).
 func (d *diskCache) Extend(ctx context.Context, key string, tok *oauth2.Token) error {
-	if c, ok := d.read(); ok && tok != nil && c.Key == key && c.Token == tok.AccessToken {
+	if c, ok := d.read(); ok && tok != nil && c.Key == key && c.Token == tok.AccessToken && tokensource.LaterExpiry(tok.Expiry, c.Expiry) {
 		return d.Save(ctx, key, tok)
 	}
 	return nil

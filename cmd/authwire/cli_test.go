@@ -153,7 +153,7 @@ func TestDiskCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := &oauth2.Token{AccessToken: "tok-1"}
+	tok := &oauth2.Token{AccessToken: "tok-1", Expiry: time.Now().Add(time.Minute).Round(0)}
 	if err := c.Save(ctx, "k", tok); err != nil {
 		t.Fatal(err)
 	}
@@ -172,13 +172,14 @@ func TestDiskCache(t *testing.T) {
 	if got, _ := other.Load(ctx, "k"); got != nil {
 		t.Errorf("opened with the wrong secret: %v", got)
 	}
-	// Extend rewrites only the token it was given.
+	// Extend rewrites only the token it was given, and only to a later expiry.
 	later := time.Now().Add(time.Hour).Round(0)
 	c.Extend(ctx, "k", &oauth2.Token{AccessToken: "tok-0", Expiry: later})
-	if got, _ := c.Load(ctx, "k"); got == nil || got.AccessToken != "tok-1" || !got.Expiry.IsZero() {
+	if got, _ := c.Load(ctx, "k"); got == nil || got.AccessToken != "tok-1" || !got.Expiry.Equal(tok.Expiry) {
 		t.Errorf("after Extend of another token: %v, want tok-1 as saved", got)
 	}
 	c.Extend(ctx, "k", &oauth2.Token{AccessToken: "tok-1", Expiry: later})
+	c.Extend(ctx, "k", &oauth2.Token{AccessToken: "tok-1", Expiry: later.Add(-time.Minute)}) // a late write
 	if got, _ := c.Load(ctx, "k"); got == nil || got.AccessToken != "tok-1" || !got.Expiry.Equal(later) {
 		t.Errorf("after Extend: %v, want tok-1 expiring at %v", got, later)
 	}
