@@ -225,3 +225,95 @@ func (c *atomicCounter) get() int {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// blinker is a TCP proxy to a Redis that can stop passing bytes on: while it
+// blinks, Redis does not answer (what was sent waits in the proxy), as on a
+// network that drops out for a moment.
+type blinker struct {
+	addr string
+	mu   sync.Mutex
+	gate chan struct{} // closed while bytes pass
+}
+
+// newBlinker starts a proxy to the Redis at target (host:port), passing bytes.
+func newBlinker(t testing.TB, target string) *blinker {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &blinker{addr: l.Addr().String(), gate: make(chan struct{})}
+	close(b.gate)
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		b.pass()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			r, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, r)
+			mu.Unlock()
+			go b.copy(r, c)
+			go b.copy(c, r)
+		}
+	}()
+	return b
+}
+
+func (b *blinker) copy(dst, src net.Conn) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			b.mu.Lock()
+			gate := b.gate
+			b.mu.Unlock()
+			<-gate
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// hold stops passing bytes on; pass lets them through again.
+func (b *blinker) hold() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	select {
+	case <-b.gate:
+		b.gate = make(chan struct{})
+	default:
+	}
+}
+
+func (b *blinker) pass() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	select {
+	case <-b.gate:
+	default:
+		close(b.gate)
+	}
+}

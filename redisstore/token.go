@@ -552,12 +552,12 @@ func (f *Fleet) holdLock(rkey, fence string) func() {
 			case <-stop:
 				return
 			case <-t.C:
-				err := f.do(context.Background(), func(ctx context.Context) error {
+				// A renewal that fails is tried again at the next tick: one lost
+				// to a Redis that blinked must not cost the lock while the lease
+				// still runs. If Redis is gone, the lease ends by itself.
+				_ = f.do(context.Background(), func(ctx context.Context) error {
 					return renewScript.Run(ctx, f.rdb, []string{rkey}, fence, f.lease.Milliseconds()).Err()
 				})
-				if err != nil && !errors.Is(err, redis.Nil) {
-					return // Redis is gone: the lease will end by itself
-				}
 			}
 		}
 	}()

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 
 	"github.com/authwire/authwire/clock"
@@ -264,6 +265,46 @@ func TestTokenStoreLock(t *testing.T) {
 	unlockB()
 	if n := rdb.Exists(ctx, prefix+"{k}:lock").Val(); n != 0 {
 		t.Fatal("lock not released")
+	}
+}
+
+// TestLockRenewalSurvivesABlink: a renewal that fails (Redis does not answer
+// within the op timeout) does not end the renewals: the holder keeps the lock
+// through the blink, and no other replica takes it while the holder lives.
+func TestLockRenewalSurvivesABlink(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	opts, err := redis.ParseURL(testRedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newBlinker(t, opts.Addr)
+	viaProxy := redis.NewClient(&redis.Options{Addr: proxy.addr, DB: opts.DB})
+	t.Cleanup(func() { viaProxy.Close() })
+	const lease = 1200 * time.Millisecond // renewed every 400 ms
+	var logs logBuffer
+	a, _ := redisstore.New(viaProxy, redisstore.WithPrefix(prefix), redisstore.WithLockLease(lease),
+		redisstore.WithOpTimeout(100*time.Millisecond), redisstore.WithLogger(logs.logger())).TokenStore(testKey())
+	b, _ := redisstore.New(rdb, redisstore.WithPrefix(prefix), redisstore.WithLockLease(lease)).TokenStore(testKey())
+	ctx := context.Background()
+	unlock, err := a.Lock(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	proxy.hold()
+	for guard := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "unreachable"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(guard) {
+			proxy.pass()
+			t.Fatal("no renewal failed while Redis did not answer")
+		}
+	}
+	proxy.pass()
+	// The renewal after the failed one comes a third of a lease later, within
+	// the lease; without it the lock would end within two thirds of a lease.
+	wctx, cancel := context.WithTimeout(ctx, 2*lease)
+	defer cancel()
+	if _, err := b.Lock(wctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("B.Lock while A holds the lock through a blink: %v, want DeadlineExceeded", err)
 	}
 }
 
