@@ -270,7 +270,8 @@ func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) 
 		}
 		if l, ok := st.(Locker); ok {
 			unlock, err := l.Lock(ctx, s.cfg.key)
-			if err == nil {
+			switch {
+			case err == nil:
 				release = unlock
 				defer func() {
 					if release != nil {
@@ -281,9 +282,13 @@ func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) 
 				if e := s.loadShared(ctx, stale); e != nil {
 					return e, true, nil
 				}
+			case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+				// The wait ran out (the fetch timeout, Close): a login now would be
+				// without the lock and past the fetch's time.
+				return nil, false, fmt.Errorf("tokensource: fetch: waiting for the store's lock: %w", err)
 			}
-			// A lock that cannot be had (the store is down) must not stop the login:
-			// degrade to one login per process.
+			// A lock that cannot be had for another reason (the store is down)
+			// must not stop the login: degrade to one login per process.
 		}
 	}
 

@@ -525,6 +525,32 @@ func TestTouchDoesNotUndoInvalidate(t *testing.T) {
 	}
 }
 
+// TestNoLoginWhenTheLockWaitRunsOut: a fetch that cannot get the store's lock
+// within its timeout (another replica is logging in, or died holding it) fails
+// without logging in, even through a Fetcher that ignores its context: a login
+// then would be without the lock, and past the fetch's time.
+func TestNoLoginWhenTheLockWaitRunsOut(t *testing.T) {
+	store := &tokensource.MemoryStore{}
+	unlock, err := store.Lock(context.Background(), "acct") // another replica holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	var logins atomic.Int32
+	fetch := tokensource.FetcherFunc(func(context.Context) (*oauth2.Token, error) {
+		logins.Add(1)
+		return &oauth2.Token{AccessToken: "tok"}, nil
+	})
+	s := tokensource.New(fetch, tokensource.WithStore(store, "acct"), tokensource.WithFetchTimeout(20*time.Millisecond))
+	defer s.Close()
+	if _, err := s.TokenContext(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("TokenContext while the lock is held past the fetch timeout: %v, want DeadlineExceeded", err)
+	}
+	if n := logins.Load(); n != 0 {
+		t.Fatalf("%d logins without the lock, want none", n)
+	}
+}
+
 func TestCloseStopsBackgroundWork(t *testing.T) {
 	u := &upstream{clk: clock.NewFake(t0), life: 10 * time.Minute, start: make(chan struct{}, 10)}
 	s := tokensource.New(u, tokensource.WithClock(u.clk), tokensource.WithEarlyRefresh(time.Minute, 0))
