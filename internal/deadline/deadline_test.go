@@ -317,23 +317,32 @@ func TestOneTimer(t *testing.T) {
 }
 
 // TestOverHTTP: a request carrying a Context past its deadline fails over real
-// loopback HTTP with an error matching context.DeadlineExceeded, and the server
-// sees the request end.
+// loopback HTTP with an error matching context.DeadlineExceeded, and the server,
+// if the request reached it, sees the request end.
 func TestOverHTTP(t *testing.T) {
-	gone := make(chan struct{})
+	arrived, gone := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
 		<-r.Context().Done()
 		close(gone)
 	}))
 	defer srv.Close()
-	c := New(20 * time.Millisecond).Start(context.Background())
+	c := New(200 * time.Millisecond).Start(context.Background())
 	defer c.Stop()
 	req, _ := http.NewRequestWithContext(c, http.MethodGet, srv.URL, nil)
 	_, err := srv.Client().Do(req)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want one matching context.DeadlineExceeded", err)
 	}
-	<-gone
+	select {
+	case <-arrived:
+		<-gone
+	default:
+		// On a loaded machine the deadline can pass while the connection is
+		// being dialled: then nothing was sent, and the server, which waits for
+		// a request on the new connection, has nothing to see end.
+		t.Log("the deadline passed before the request was sent")
+	}
 }
 
 // TestBody: closing the body a context wraps stops it; the body reads through.
