@@ -364,10 +364,7 @@ func (s *TokenStore) Load(ctx context.Context, key string) (*oauth2.Token, error
 // Save implements tokensource.Store: the Redis key expires with the token. A
 // token already expired is not stored.
 func (s *TokenStore) Save(ctx context.Context, key string, tok *oauth2.Token) error {
-	if tok == nil {
-		return errors.New("redisstore: save: nil token")
-	}
-	rkey, v, ttl, err := s.sealed(key, tok)
+	rkey, v, ttl, err := s.sealed("save", key, tok)
 	if v == nil || err != nil {
 		return err
 	}
@@ -377,10 +374,13 @@ func (s *TokenStore) Save(ctx context.Context, key string, tok *oauth2.Token) er
 	return nil
 }
 
-// sealed returns what Save and Extend write for tok: the Redis key, the sealed
-// value and its TTL (zero: none, like the token). v is nil for a token already
-// expired, which is not written.
-func (s *TokenStore) sealed(key string, tok *oauth2.Token) (rkey string, v []byte, ttl time.Duration, err error) {
+// sealed returns what Save and Extend (op) write for tok: the Redis key, the
+// sealed value and its TTL (zero: none, like the token). v is nil for a token
+// already expired, which is not written.
+func (s *TokenStore) sealed(op, key string, tok *oauth2.Token) (rkey string, v []byte, ttl time.Duration, err error) {
+	if tok == nil {
+		return "", nil, 0, errors.New("redisstore: " + op + ": nil token")
+	}
 	exp := tok.Expiry
 	if exp.IsZero() && tok.ExpiresIn > 0 {
 		exp = time.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
@@ -443,10 +443,7 @@ return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])`)
 // write never puts back a token another replica has replaced, nor moves an
 // expiry back.
 func (s *TokenStore) Extend(ctx context.Context, key string, tok *oauth2.Token) error {
-	if tok == nil {
-		return errors.New("redisstore: extend: nil token")
-	}
-	rkey, v, ttl, err := s.sealed(key, tok)
+	rkey, v, ttl, err := s.sealed("extend", key, tok)
 	if v == nil || err != nil {
 		return err
 	}
