@@ -263,7 +263,7 @@ func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) 
 	defer stop()
 
 	stale := s.cur.Load()
-	var release func() // the store's lock, while held
+	release := func() {} // releases the store's lock, once, when held
 	if st := s.cfg.store; st != nil {
 		if e := s.loadShared(ctx, stale); e != nil {
 			return e, true, nil
@@ -272,12 +272,8 @@ func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) 
 			unlock, err := l.Lock(ctx, s.cfg.key)
 			switch {
 			case err == nil:
-				release = unlock
-				defer func() {
-					if release != nil {
-						release()
-					}
-				}()
+				release = sync.OnceFunc(unlock)
+				defer release()
 				// Another replica may have logged in while we waited for the lock.
 				if e := s.loadShared(ctx, stale); e != nil {
 					return e, true, nil
@@ -318,10 +314,7 @@ func (s *Source) fetch(parent context.Context) (_ *entry, shared bool, _ error) 
 	if st := s.cfg.store; st != nil {
 		_ = st.Save(ctx, s.cfg.key, e.tok) // best effort: the local cache still works
 	}
-	if release != nil {
-		release()
-		release = nil
-	}
+	release()
 	s.cur.Store(e)
 	return e, false, nil
 }
